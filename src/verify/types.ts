@@ -1,0 +1,35 @@
+import type { JwksSettings } from '../config/types.js';
+import type { TokenReason } from '../errors.js';
+
+/** Why a key store refreshed (the `cause` label of `portcullis_jwks_refresh_total`). */
+export type RefreshCause = 'startup' | 'interval' | 'unknown_kid';
+
+export interface RefreshEvent {
+  readonly issuer: string;
+  readonly cause: RefreshCause;
+  readonly result: 'ok' | 'error';
+  /** Keys held after the refresh (the last good set on error). */
+  readonly keys: number;
+  /** Private detail on error; never holds secrets. */
+  readonly detail?: string;
+}
+
+/** Hooks the key store calls; metrics and the operational log subscribe here. */
+export interface KeyStoreEvents {
+  onRefresh?(event: RefreshEvent): void;
+}
+
+export interface VerifiedToken {
+  /** Name of the issuer entry that verified it. */
+  readonly issuer: string;
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** `exp` in seconds since the epoch. */
+  readonly exp: number;
+  readonly kid: string | undefined;
+}
+
+export type VerifyResult =
+  | { readonly ok: true; readonly token: VerifiedToken; readonly cached: boolean }
+  | { readonly ok: false; readonly reason: TokenReason; readonly detail?: string };
+
+export type { JwksSettings };
