@@ -1,0 +1,42 @@
+/**
+ * The built-in JWT authenticator: verifies the extracted bearer token (header, cookie or query)
+ * against the issuer its `iss` names and maps the verified claims to an Identity. It never
+ * sees other credentials; "no token" is "not mine", so later authenticators may still answer.
+ */
+import type { IssuerConfig } from '../config/types.js';
+import type { TokenReason } from '../errors.js';
+import { identityFromClaims } from '../identity/claims.js';
+import type { Identity } from '../identity/types.js';
+import type { Extracted } from '../pipeline/extract-token.js';
+import { tokenFingerprint } from '../verify/index.js';
+import type { Verifier } from '../verify/index.js';
+
+export type JwtOutcome =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'identity'; readonly identity: Identity; readonly fingerprint: string; readonly cached: boolean }
+  | { readonly kind: 'denied'; readonly reason: TokenReason; readonly fingerprint: string; readonly detail?: string };
+
+export interface JwtAuthenticator {
+  authenticate(extracted: Extracted): Promise<JwtOutcome>;
+}
+
+export function createJwtAuthenticator(verifier: Verifier, issuers: readonly IssuerConfig[]): JwtAuthenticator {
+  const byName = new Map(issuers.map((i) => [i.name, i]));
+  return {
+    async authenticate(extracted) {
+      if (extracted.kind !== 'token') return { kind: 'none' };
+      const fingerprint = tokenFingerprint(extracted.token);
+      const result = await verifier.verify(extracted.token);
+      if (!result.ok) {
+        return result.detail === undefined
+          ? { kind: 'denied', reason: result.reason, fingerprint }
+          : { kind: 'denied', reason: result.reason, fingerprint, detail: result.detail };
+      }
+      const issuer = byName.get(result.token.issuer);
+      if (!issuer) return { kind: 'denied', reason: 'untrusted_issuer', fingerprint };
+      const iss = typeof result.token.claims.iss === 'string' ? result.token.claims.iss : issuer.issuer;
+      const identity = identityFromClaims(result.token.claims, issuer.claims, iss, extracted.token);
+      return { kind: 'identity', identity, fingerprint, cached: result.cached };
+    },
+  };
+}

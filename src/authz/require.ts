@@ -1,0 +1,84 @@
+/**
+ * Route authorization (SPEC §3 `routes[].require`): every listed kind must hold.
+ *
+ * Enforces:
+ * - roles: any of the listed roles (an empty list is no check);
+ * - groups: any of the listed groups, exact, or a Keycloak sub-group of a listed group path;
+ * - scopes: all of the listed scopes, granted by `scope` or `scp` (space-separated string or
+ *   array of strings);
+ * - claims: each dotted path equals the configured scalar (strict, no type coercion: the claim
+ *   `"1"` is not the number `1`); an array claim must contain it; a configured array means
+ *   "one of these". Objects never match, so an unexpected config shape fails closed.
+ * A denial's `detail` names the failed kind (and, for claims, the configured path) and never
+ * holds a claim value.
+ */
+import type { RouteRequire } from '../config/types.js';
+import type { Identity } from '../identity/types.js';
+import { claimAt } from '../identity/claims.js';
+
+export type AuthzResult = { ok: true } | { ok: false; reason: 'insufficient_scope'; detail: string };
+
+type Scalar = string | number | boolean | null;
+
+function anyOf(required: readonly string[], held: (name: string) => boolean): boolean {
+  return required.length === 0 || required.some(held);
+}
+
+/**
+ * Keycloak reports group membership as full paths (`/acme/data/team`). Membership of a child
+ * group implies membership of its parents, so a required path `/acme/data` is also satisfied by
+ * `/acme/data/team` — but never by `/acme/database` (segment boundaries only). Plain group
+ * names (no leading `/`) match exactly.
+ */
+function inGroup(groups: readonly string[], required: string): boolean {
+  const hierarchical = required.startsWith('/') && !required.endsWith('/');
+  return groups.some((group) => group === required || (hierarchical && group.startsWith(`${required}/`)));
+}
+
+function scopeTokens(value: unknown): string[] {
+  if (typeof value === 'string') return value.split(' ').filter((token) => token !== '');
+  if (Array.isArray(value)) return (value as unknown[]).filter((item): item is string => typeof item === 'string');
+  return [];
+}
+
+function grantedScopes(claims: Identity['claims']): Set<string> {
+  // `scope` is a space-separated string (RFC 8693 §4.2, RFC 9068); Azure AD and Okta use `scp`,
+  // as a string or an array. Both claims are read the same way.
+  const read = (name: string): string[] => (Object.hasOwn(claims, name) ? scopeTokens(claims[name]) : []);
+  return new Set([...read('scope'), ...read('scp')]);
+}
+
+function isScalar(value: unknown): value is Scalar {
+  return value === null || ['string', 'number', 'boolean'].includes(typeof value);
+}
+
+function matchesScalar(actual: unknown, expected: unknown): boolean {
+  if (!isScalar(expected)) return false;
+  if (Array.isArray(actual)) return (actual as unknown[]).some((item) => item === expected);
+  return actual === expected;
+}
+
+function claimMatches(actual: unknown, expected: unknown): boolean {
+  if (actual === undefined) return false;
+  if (Array.isArray(expected)) return (expected as unknown[]).some((option) => matchesScalar(actual, option));
+  return matchesScalar(actual, expected);
+}
+
+function deny(detail: string): AuthzResult {
+  return { ok: false, reason: 'insufficient_scope', detail };
+}
+
+/** Checks a route's `require` block against an identity; `undefined` means no requirement. */
+export function authorize(identity: Identity, require: RouteRequire | undefined): AuthzResult {
+  if (require === undefined) return { ok: true };
+  if (!anyOf(require.roles, (role) => identity.roles.includes(role))) return deny('missing role');
+  if (!anyOf(require.groups, (group) => inGroup(identity.groups, group))) return deny('missing group');
+  if (require.scopes.length > 0) {
+    const granted = grantedScopes(identity.claims);
+    if (!require.scopes.every((scope) => granted.has(scope))) return deny('missing scope');
+  }
+  for (const [path, expected] of Object.entries(require.claims)) {
+    if (!claimMatches(claimAt(identity.claims, path), expected)) return deny(`claim mismatch at ${path}`);
+  }
+  return { ok: true };
+}

@@ -1,0 +1,80 @@
+/**
+ * The `portcullis` command (SPEC §2). Exit codes: commands set their own; a usage error
+ * (unknown option, missing argument) exits 2, `--help` and `--version` exit 0.
+ */
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { runCheck } from './check.js';
+import { runVerify } from './verify.js';
+import { runServe } from './serve.js';
+import { runDev } from './dev.js';
+
+function configOption(cmd: Command): Command {
+  return cmd.option('-c, --config <file>', 'config file (default: $PORTCULLIS_CONFIG)');
+}
+
+function configFile(opts: { config?: string }): string {
+  const file = opts.config ?? process.env.PORTCULLIS_CONFIG;
+  if (!file) {
+    throw new CommanderError(2, 'portcullis.noConfig', 'error: no config file; pass -c FILE or set PORTCULLIS_CONFIG');
+  }
+  return file;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('portcullis')
+    .description('Authentication sidecar: lets a request through only with a valid identity.')
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    .showHelpAfterError();
+
+  configOption(program.command('serve').description('run the sidecar with a config file')).action(
+    async (opts: { config?: string }) => {
+      process.exitCode = await runServe(configFile(opts));
+    },
+  );
+
+  configOption(program.command('check').description('validate a config file and print every problem'))
+    .option('--online', 'also fetch the discovery document and JWKS of each issuer')
+    .action(async (opts: { config?: string; online?: boolean }) => {
+      process.exitCode = await runCheck(configFile(opts), { online: opts.online === true });
+    });
+
+  configOption(program.command('verify').description('verify one token as serve would and print the decision'))
+    .argument('[token]', 'the token, or - to read it from standard input')
+    .action(async (token: string | undefined, opts: { config?: string }) => {
+      process.exitCode = await runVerify(configFile(opts), token);
+    });
+
+  program
+    .command('dev')
+    .description('run a development IdP, a demo upstream and the sidecar in front of it')
+    .option('--port <n>', 'port of the sidecar', '8080')
+    .action(async (opts: { port: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new CommanderError(2, 'portcullis.badPort', 'error: --port must be a number from 0 to 65535');
+      }
+      process.exitCode = await runDev({ port });
+    });
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        return 0;
+      }
+      if (err.code.startsWith('portcullis.')) process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`portcullis: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The forward-auth terminal (`/_auth/verify`) for nginx `auth_request`, Traefik ForwardAuth and
+ * Envoy ext_authz (HTTP service). It rebuilds the original request from `X-Forwarded-Method`,
+ * `-Proto`, `-Host`, `-Uri` (Traefik, Envoy) or `X-Original-Method` / `X-Original-URI` /
+ * `X-Original-URL` (nginx), runs the same decision pipeline as the proxy, and answers
+ * 200 with identity headers, or the error of SPEC §5.
+ *
+ * Fail closed: a missing or unparseable original URI, an invalid path or host, or any other
+ * problem is a non-2xx answer (Authelia CVE-2021-32637). Only callers from
+ * `forward_auth.trusted_sources` are served when that list is set.
+ */
+import type { IncomingMessage } from 'node:http';
+import { BlockList, isIP } from 'node:net';
+import { firstHeader, isValidHost } from '../http/request-info.js';
+import type { RequestInfo } from '../http/request-info.js';
+import { normalizeTarget } from '../http/normalize-path.js';
+import type { Reason } from '../errors.js';
+
+export type ForwardedResult = { ok: true; info: RequestInfo } | { ok: false; reason: Reason };
+
+const METHOD_RE = /^[A-Z]{1,16}$/;
+
+/** The original request as the front proxy describes it. `base` carries id and client address. */
+export function readForwardedRequest(req: IncomingMessage, base: RequestInfo): ForwardedResult {
+  const h = req.headers;
+  let uri = firstHeader(h['x-forwarded-uri']) ?? firstHeader(h['x-original-uri']);
+  let host = firstHeader(h['x-forwarded-host']);
+  let proto = firstHeader(h['x-forwarded-proto']);
+  const fullUrl = firstHeader(h['x-original-url']);
+  if (uri === undefined && fullUrl !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(fullUrl);
+    } catch {
+      return { ok: false, reason: 'invalid_request' };
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { ok: false, reason: 'invalid_request' };
+    // The raw path of the URL, not the WHATWG-normalised one: the normaliser judges it.
+    uri = fullUrl.slice(fullUrl.indexOf(parsed.host) + parsed.host.length) || '/';
+    host ??= parsed.host;
+    proto ??= parsed.protocol.slice(0, -1);
+  }
+  if (uri === undefined) return { ok: false, reason: 'invalid_request' };
+  const target = normalizeTarget(uri);
+  if (!target.ok) return { ok: false, reason: 'invalid_path' };
+
+  host = (host ?? h.host ?? '').split(',')[0]!.trim();
+  if (host === '' || !isValidHost(host)) return { ok: false, reason: 'invalid_request' };
+  const method = (firstHeader(h['x-forwarded-method']) ?? firstHeader(h['x-original-method']) ?? req.method ?? 'GET')
+    .trim()
+    .toUpperCase();
+  if (!METHOD_RE.test(method)) return { ok: false, reason: 'invalid_request' };
+  const scheme = (proto ?? 'http').split(',')[0]!.trim().toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') return { ok: false, reason: 'invalid_request' };
+
+  return {
+    ok: true,
+    info: {
+      requestId: base.requestId,
+      method,
+      host,
+      path: target.path,
+      query: target.query,
+      headers: req.headers,
+      clientIp: base.clientIp,
+      proto: scheme,
+    },
+  };
+}
+
+/** Matches a caller address against `forward_auth.trusted_sources`; empty means everyone. */
+export function createSourceFilter(sources: readonly string[]): (ip: string) => boolean {
+  if (sources.length === 0) return () => true;
+  const list = new BlockList();
+  for (const source of sources) {
+    const [address = '', bits] = source.split('/');
+    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(bits), type);
+  }
+  return (ip) => {
+    const type = isIP(ip);
+    return type !== 0 && list.check(ip, type === 6 ? 'ipv6' : 'ipv4');
+  };
+}

@@ -1,0 +1,286 @@
+/**
+ * The main listener's request and upgrade handlers: portcullis' own endpoints first
+ * (forward-auth, userinfo, login), every other path goes through the decision pipeline to the
+ * reverse proxy. One place decides the answer to a denial (JSON error or, for a browser on a
+ * proxied route with browser login on, a redirect to the login start) and records it once.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { RouteConfig } from '../config/types.js';
+import type { Reason } from '../errors.js';
+import { REASONS } from '../errors.js';
+import { decide, decideForRoute } from '../pipeline/decide.js';
+import type { Decision } from '../pipeline/decide.js';
+import { extractToken } from '../pipeline/extract-token.js';
+import { buildUpstreamHeaders, identityHeaders } from '../identity/upstream-headers.js';
+import type { RuntimeState } from '../runtime/state.js';
+import { recordDecision } from '../runtime/record.js';
+import type { Recorder } from '../runtime/record.js';
+import type { OpLog } from '../observe/log.js';
+import type { Proxy } from '../proxy/proxy.js';
+import { createSourceFilter, readForwardedRequest } from '../forward-auth/endpoint.js';
+import { readRequestInfo } from './request-info.js';
+import type { RequestInfo } from './request-info.js';
+import { sendError, sendJson, sendSocketError } from './respond.js';
+
+export interface HandlerDeps {
+  state(): RuntimeState;
+  readonly proxy: Proxy;
+  readonly recorder: Recorder;
+  readonly log: OpLog;
+  /** Extra endpoints (login); return true when handled. */
+  readonly extraRoutes?: (req: IncomingMessage, res: ServerResponse, info: RequestInfo, state: RuntimeState) => Promise<boolean>;
+}
+
+/** Longest forward-auth cache lifetime; always bounded by the token's own exp. */
+const FORWARD_AUTH_MAX_AGE_SEC = 60;
+
+const USERINFO_ROUTE: RouteConfig = Object.freeze({
+  name: 'userinfo',
+  match: Object.freeze({ host: undefined, path: '/_auth/userinfo', methods: undefined }),
+  upstream: undefined,
+  auth: 'required',
+  require: undefined,
+  forwardToken: false,
+  stripPrefix: false,
+  timeoutMs: 0,
+});
+
+function wantsBrowserRedirect(info: RequestInfo, state: RuntimeState, reason: Reason): boolean {
+  if (!state.config.login?.browser || info.method !== 'GET') return false;
+  if (REASONS[reason].status !== 401) return false;
+  const accept = info.headers.accept;
+  return typeof accept === 'string' && accept.includes('text/html');
+}
+
+function elapsedMs(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+export function createHandlers(deps: HandlerDeps): {
+  onRequest(req: IncomingMessage, res: ServerResponse): void;
+  onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+} {
+  let sourceFilterFor: readonly string[] | undefined;
+  let sourceFilter: (ip: string) => boolean = () => true;
+  function trustedSource(state: RuntimeState, ip: string): boolean {
+    if (sourceFilterFor !== state.config.forwardAuth.trustedSources) {
+      sourceFilterFor = state.config.forwardAuth.trustedSources;
+      sourceFilter = createSourceFilter(sourceFilterFor);
+    }
+    return sourceFilter(ip);
+  }
+
+  function record(state: RuntimeState, info: RequestInfo, decision: Decision, status: number, start: bigint, authMs: number): void {
+    recordDecision(deps.recorder, state.config.audit.allowed, info, decision, status, authMs / 1000, elapsedMs(start));
+  }
+
+  function deny(res: ServerResponse, state: RuntimeState, info: RequestInfo, reason: Reason, proxied: boolean): number {
+    if (proxied && wantsBrowserRedirect(info, state, reason)) {
+      const browser = state.config.login?.browser;
+      const rd = encodeURIComponent(`${info.path}${info.query}`);
+      res.writeHead(302, { location: `${browser?.startPath ?? '/_auth/start'}?rd=${rd}`, 'x-request-id': info.requestId, 'cache-control': 'no-store' });
+      res.end();
+      return 302;
+    }
+    sendError(res, reason, { requestId: info.requestId, head: info.method === 'HEAD' });
+    return REASONS[reason].status;
+  }
+
+  async function forwardAuth(req: IncomingMessage, res: ServerResponse, base: RequestInfo, state: RuntimeState, start: bigint): Promise<void> {
+    if (!trustedSource(state, base.clientIp)) {
+      sendError(res, 'forbidden_source', { requestId: base.requestId });
+      return;
+    }
+    const forwarded = readForwardedRequest(req, base);
+    if (!forwarded.ok) {
+      sendError(res, forwarded.reason, { requestId: base.requestId });
+      return;
+    }
+    const info = forwarded.info;
+    const decision = await decide(info, state);
+    const authMs = elapsedMs(start);
+    if (decision.outcome === 'denied') {
+      const status = deny(res, state, info, decision.reason, false);
+      record(state, info, decision, status, start, authMs);
+      return;
+    }
+    const headers: Record<string, string> = { 'x-request-id': info.requestId, 'content-length': '0' };
+    if (decision.outcome === 'allowed' && decision.identity) {
+      Object.assign(
+        headers,
+        identityHeaders(decision.identity, { forwardToken: decision.route.forwardToken, tokenHeader: 'x-auth-request-access-token' }),
+      );
+      const exp = decision.identity.exp;
+      const ttl = exp === undefined ? FORWARD_AUTH_MAX_AGE_SEC : Math.min(FORWARD_AUTH_MAX_AGE_SEC, Math.floor(exp - Date.now() / 1000));
+      headers['cache-control'] = ttl > 0 ? `private, max-age=${ttl}` : 'no-store';
+    } else {
+      headers['cache-control'] = decision.outcome === 'public' ? 'private, max-age=60' : 'no-store';
+    }
+    res.writeHead(200, headers);
+    res.end();
+    record(state, info, decision, 200, start, authMs);
+  }
+
+  async function userinfo(res: ServerResponse, info: RequestInfo, state: RuntimeState): Promise<void> {
+    const decision = await decideForRoute(info, state, USERINFO_ROUTE);
+    if (decision.outcome !== 'allowed' || !decision.identity) {
+      sendError(res, decision.outcome === 'denied' ? decision.reason : 'missing_token', { requestId: info.requestId });
+      return;
+    }
+    const id = decision.identity;
+    sendJson(
+      res,
+      200,
+      { user: id.user, email: id.email ?? null, username: id.username ?? null, groups: id.groups, roles: id.roles, issuer: id.issuer ?? null, exp: id.exp ?? null },
+      info.requestId,
+    );
+  }
+
+  async function proxied(req: IncomingMessage, res: ServerResponse, info: RequestInfo, state: RuntimeState, start: bigint): Promise<void> {
+    const decision = await decide(info, state);
+    const authMs = elapsedMs(start);
+    if (decision.outcome === 'denied') {
+      const status = deny(res, state, info, decision.reason, true);
+      record(state, info, decision, status, start, authMs);
+      return;
+    }
+    const route = decision.route;
+    if (!route.upstream) {
+      const status = deny(res, state, info, 'not_found', false);
+      record(state, info, decision, status, start, authMs);
+      return;
+    }
+    const identity = decision.outcome === 'allowed' ? decision.identity : undefined;
+    const headers = buildUpstreamHeaders(req.headers, {
+      identity,
+      forwardToken: route.forwardToken,
+      cookieName: state.config.tokens.cookie,
+      stripHeaders: state.config.stripHeaders,
+      clientIp: info.clientIp,
+      proto: info.proto,
+      host: info.host,
+      trustForwarded: state.config.trustForwardedHeaders,
+      requestId: info.requestId,
+      upgrade: false,
+    });
+    const upstreamStart = process.hrtime.bigint();
+    const result = await deps.proxy.web(req, res, route, headers, info.path, info.query);
+    deps.recorder.metrics.upstreamDuration(route.name, result.status, elapsedMs(upstreamStart) / 1000);
+    let status = result.status;
+    if (result.failure) {
+      deps.log.upstreamError({ requestId: info.requestId, route: route.name, method: info.method, host: info.host, path: info.path, code: result.code ?? '' });
+      sendError(res, result.failure, { requestId: info.requestId });
+      status = REASONS[result.failure].status;
+    } else if (result.code && result.code !== 'client_aborted') {
+      deps.log.upstreamError({ requestId: info.requestId, route: route.name, method: info.method, host: info.host, path: info.path, code: result.code });
+    }
+    record(state, info, decision, status, start, authMs);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const start = process.hrtime.bigint();
+    const state = deps.state();
+    const read = readRequestInfo(req, state.config.trustForwardedHeaders);
+    if (!read.ok) {
+      sendError(res, read.reason, { requestId: read.requestId });
+      return;
+    }
+    const info = read.info;
+    res.setHeader('x-request-id', info.requestId);
+    if (info.path === state.config.forwardAuth.path) return forwardAuth(req, res, info, state, start);
+    if (info.path === '/_auth/userinfo') {
+      if (info.method !== 'GET' && info.method !== 'HEAD') {
+        sendError(res, 'method_not_allowed', { requestId: info.requestId, extraHeaders: { allow: 'GET, HEAD' } });
+        return;
+      }
+      return userinfo(res, info, state);
+    }
+    if (deps.extraRoutes && (await deps.extraRoutes(req, res, info, state))) return;
+    return proxied(req, res, info, state, start);
+  }
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const start = process.hrtime.bigint();
+    const state = deps.state();
+    const read = readRequestInfo(req, state.config.trustForwardedHeaders);
+    if (!read.ok) return sendSocketError(socket, read.reason, { requestId: read.requestId });
+    const info = read.info;
+    const protocol = String(req.headers.upgrade ?? '').toLowerCase();
+    if (protocol !== 'websocket') return sendSocketError(socket, 'invalid_request', { requestId: info.requestId });
+
+    // A cookie-authenticated upgrade from a foreign page is cross-site WebSocket hijacking.
+    const extracted = extractToken(req.headers, info.query, state.config.tokens);
+    const origin = req.headers.origin;
+    if (extracted.kind === 'token' && extracted.source === 'cookie' && origin !== undefined && !sameOrigin(origin, info, state)) {
+      return sendSocketError(socket, 'forbidden_origin', { requestId: info.requestId });
+    }
+
+    const decision = await decide(info, state);
+    const authMs = elapsedMs(start);
+    if (decision.outcome === 'denied' || !decision.route.upstream) {
+      const reason = decision.outcome === 'denied' ? decision.reason : 'not_found';
+      sendSocketError(socket, reason, { requestId: info.requestId });
+      record(state, info, decision, REASONS[reason].status, start, authMs);
+      return;
+    }
+    const route = decision.route;
+    const headers = buildUpstreamHeaders(req.headers, {
+      identity: decision.outcome === 'allowed' ? decision.identity : undefined,
+      forwardToken: route.forwardToken,
+      cookieName: state.config.tokens.cookie,
+      stripHeaders: state.config.stripHeaders,
+      clientIp: info.clientIp,
+      proto: info.proto,
+      host: info.host,
+      trustForwarded: state.config.trustForwardedHeaders,
+      requestId: info.requestId,
+      upgrade: true,
+    });
+    const controller = new AbortController();
+    socket.once('close', () => controller.abort());
+    try {
+      const upstream = await deps.proxy.upgrade(route, headers, info.path, info.query, controller.signal);
+      const lines = ['HTTP/1.1 101 Switching Protocols'];
+      for (const [name, value] of Object.entries(upstream.headers)) {
+        for (const v of Array.isArray(value) ? value : [value ?? '']) lines.push(`${name}: ${v}`);
+      }
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length > 0) upstream.socket.write(head);
+      upstream.socket.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.socket.destroy());
+      upstream.socket.pipe(socket).pipe(upstream.socket);
+      record(state, info, decision, 101, start, authMs);
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'ERR_UPGRADE';
+      deps.log.upstreamError({ requestId: info.requestId, route: route.name, method: info.method, host: info.host, path: info.path, code });
+      sendSocketError(socket, 'upstream_unavailable', { requestId: info.requestId });
+      record(state, info, decision, 502, start, authMs);
+    }
+  }
+
+  return {
+    onRequest(req, res) {
+      handle(req, res).catch((err: unknown) => {
+        deps.log.upstreamError({ requestId: '', route: '', method: req.method ?? '', host: '', path: '', code: (err as { code?: string }).code ?? 'ERR_INTERNAL' });
+        sendError(res, 'internal_error', { requestId: String(res.getHeader('x-request-id') ?? '') });
+      });
+    },
+    onUpgrade(req, socket, head) {
+      socket.on('error', () => socket.destroy());
+      upgrade(req, socket, head).catch(() => sendSocketError(socket, 'internal_error', { requestId: '' }));
+    },
+  };
+}
+
+function sameOrigin(origin: string, info: RequestInfo, state: RuntimeState): boolean {
+  let host: string;
+  try {
+    host = new URL(origin).host.toLowerCase();
+  } catch {
+    return false;
+  }
+  if (host === info.host.toLowerCase()) return true;
+  const publicUrl = state.config.publicUrl;
+  return publicUrl !== undefined && new URL(publicUrl).host.toLowerCase() === host;
+}

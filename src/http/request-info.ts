@@ -1,0 +1,69 @@
+/**
+ * What the proxy port knows about a request, read once: the request id, the normalised path
+ * (SPEC §5), host, client address and scheme. On the proxy port `X-Forwarded-*` and
+ * `X-Original-*` never steer a decision unless `trust_forwarded_headers` is on
+ * (oauth2-proxy CVE-2026-40575, Envoy CVE-2023-27487).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { AuthRequest } from '../authn/types.js';
+import { normalizeTarget } from './normalize-path.js';
+import { requestIdFrom } from './request-id.js';
+
+export interface RequestInfo extends AuthRequest {
+  readonly proto: 'http' | 'https';
+}
+
+export type RequestInfoResult =
+  | { readonly ok: true; readonly info: RequestInfo }
+  | { readonly ok: false; readonly requestId: string; readonly reason: 'invalid_path' | 'invalid_request' };
+
+/** Host header values we accept: a hostname or IP literal with an optional port. */
+const HOST_RE = /^(?:[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9-]{1,63})*\.?|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
+export function firstHeader(value: string | string[] | undefined): string | undefined {
+  if (Array.isArray(value)) return value[0];
+  return value;
+}
+
+/** The first address of an X-Forwarded-For list, when it is an IP literal. */
+function forwardedFor(value: string | undefined): string | undefined {
+  const first = value?.split(',')[0]?.trim();
+  return first && /^[0-9a-f:.]+$/i.test(first) ? first : undefined;
+}
+
+export function isValidHost(host: string): boolean {
+  return host.length <= 261 && HOST_RE.test(host);
+}
+
+export function readRequestInfo(req: IncomingMessage, trustForwarded: boolean): RequestInfoResult {
+  const requestId = requestIdFrom(req.headers['x-request-id']);
+  const target = normalizeTarget(req.url ?? '');
+  if (!target.ok) return { ok: false, requestId, reason: 'invalid_path' };
+
+  const socketIp = req.socket.remoteAddress ?? '';
+  let host = req.headers.host ?? '';
+  let proto: 'http' | 'https' = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
+  let clientIp = socketIp.startsWith('::ffff:') ? socketIp.slice(7) : socketIp;
+  if (trustForwarded) {
+    const fwdHost = firstHeader(req.headers['x-forwarded-host'])?.split(',')[0]?.trim();
+    if (fwdHost) host = fwdHost;
+    const fwdProto = firstHeader(req.headers['x-forwarded-proto'])?.split(',')[0]?.trim().toLowerCase();
+    if (fwdProto === 'http' || fwdProto === 'https') proto = fwdProto;
+    clientIp = forwardedFor(firstHeader(req.headers['x-forwarded-for'])) ?? clientIp;
+  }
+  if (host !== '' && !isValidHost(host)) return { ok: false, requestId, reason: 'invalid_request' };
+
+  return {
+    ok: true,
+    info: {
+      requestId,
+      method: req.method ?? 'GET',
+      host,
+      path: target.path,
+      query: target.query,
+      headers: req.headers,
+      clientIp,
+      proto,
+    },
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * The header set an upstream receives (SPEC §5 identity headers; SECURITY.md "Headers and paths").
+ *
+ * Enforces, on a new object built from the client's headers (never mutating them):
+ * - hop-by-hop headers and every header the client's `Connection` names are dropped (only
+ *   `host` and `content-length` survive being named, so a client cannot break the framing);
+ *   a WebSocket upgrade gets `connection: upgrade` and `upgrade: websocket` back;
+ * - a chunked client body is re-framed as `transfer-encoding: chunked`: Node hands the proxy the
+ *   decoded body, and without framing a GET body would reach the upstream as a second request;
+ * - `expect` is dropped (http-proxy skips `proxyReq` for it, node-http-proxy#1219);
+ * - client identity headers are dropped by normalised name (lower-case, `_` read as `-`,
+ *   oauth2-proxy CVE-2025-64484): every `x-auth-request-*` and the configured `stripHeaders`;
+ * - client `x-forwarded-*`, `forwarded` and `x-real-ip` are replaced by portcullis' own view
+ *   (with `trustForwarded`, the client's X-Forwarded-For/Proto/Host are extended or kept);
+ * - headers that could steer an upstream's routing or method (`x-original-uri`, method
+ *   overrides, ...) are dropped, and `x-request-id` is portcullis' own;
+ * - without `forwardToken`, neither `authorization` nor the auth cookie reaches the upstream;
+ * - identity values that could inject a header (CR, LF, NUL, other controls) are dropped and
+ *   non-ASCII values are sent as their UTF-8 bytes, so setting a header never throws.
+ */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { removeCookie } from '../http/cookies.js';
+import type { Identity } from './types.js';
+
+/** Lower-case with `_` read as `-`: how WSGI, PHP and CGI upstreams see a header name. */
+export function normalizeHeaderName(name: string): string {
+  return name.toLowerCase().replaceAll('_', '-');
+}
+
+export const IDENTITY_HEADERS = {
+  user: 'x-auth-request-user',
+  email: 'x-auth-request-email',
+  username: 'x-auth-request-preferred-username',
+  groups: 'x-auth-request-groups',
+  roles: 'x-auth-request-roles',
+  accessToken: 'x-auth-request-access-token',
+} as const;
+
+const IDENTITY_PREFIX = 'x-auth-request-';
+
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
+  'proxy-authenticate', 'proxy-authorization', 'http2-settings',
+]);
+
+/** A client may not remove these by naming them in `Connection`. */
+const FRAMING = new Set(['host', 'content-length']);
+
+/** Dropped always: they must not steer the upstream, or portcullis sets its own. */
+const DROPPED = new Set([
+  'expect', 'forwarded', 'x-real-ip', 'x-request-id', 'x-original-uri', 'x-original-url',
+  'x-original-method', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override',
+]);
+
+function isControl(code: number): boolean {
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+}
+
+/** A header-safe value, or undefined when the value is empty or holds control characters. */
+function headerValue(value: string): string | undefined {
+  if (value === '') return undefined;
+  let ascii = true;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (isControl(code)) return undefined;
+    if (code > 0x7e) ascii = false;
+  }
+  // Node writes header strings as latin1 and throws on anything above U+00FF; UTF-8 bytes are
+  // what other proxies (oauth2-proxy) put on the wire for the same value.
+  return ascii ? value : Buffer.from(value, 'utf8').toString('latin1');
+}
+
+/** Comma-joined list; an entry holding a comma is dropped, as the upstream would split it. */
+function listValue(values: readonly string[]): string | undefined {
+  const safe = values.map(headerValue).filter((v): v is string => v !== undefined && !v.includes(','));
+  return safe.length > 0 ? safe.join(',') : undefined;
+}
+
+/** The identity headers for an identity (SPEC §5); empty and unsafe values are left out. */
+export function identityHeaders(
+  identity: Identity,
+  opts: { forwardToken: boolean; tokenHeader: 'authorization' | 'x-auth-request-access-token' },
+): Record<string, string> {
+  const token = opts.forwardToken && identity.token !== undefined ? headerValue(identity.token) : undefined;
+  const entries: [string, string | undefined][] = [
+    [IDENTITY_HEADERS.user, headerValue(identity.user)],
+    [IDENTITY_HEADERS.email, identity.email === undefined ? undefined : headerValue(identity.email)],
+    [IDENTITY_HEADERS.username, identity.username === undefined ? undefined : headerValue(identity.username)],
+    [IDENTITY_HEADERS.groups, listValue(identity.groups)],
+    [IDENTITY_HEADERS.roles, listValue(identity.roles)],
+    opts.tokenHeader === 'authorization'
+      ? ['authorization', token === undefined ? undefined : `Bearer ${token}`]
+      : [IDENTITY_HEADERS.accessToken, token],
+  ];
+  const headers: Record<string, string> = {};
+  for (const [name, value] of entries) if (value !== undefined) headers[name] = value;
+  return headers;
+}
+
+export interface UpstreamHeaderOptions {
+  identity: Identity | undefined;
+  forwardToken: boolean;
+  cookieName: string | false;
+  /** Extra normalised names to strip (e.g. `remote-user`). */
+  stripHeaders: readonly string[];
+  clientIp: string;
+  proto: 'http' | 'https';
+  host: string | undefined;
+  trustForwarded: boolean;
+  requestId: string;
+  upgrade: boolean;
+}
+
+function joined(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function connectionTokens(value: string | string[] | undefined): Set<string> {
+  const tokens = (joined(value) ?? '').split(',').map((token) => normalizeHeaderName(token.trim()));
+  return new Set(tokens.filter((token) => token !== '' && !FRAMING.has(token)));
+}
+
+function firstItem(value: string | string[] | undefined): string | undefined {
+  const first = joined(value)?.split(',')[0]?.trim();
+  return first === undefined || first === '' ? undefined : first;
+}
+
+function forwardedHeaders(incoming: IncomingHttpHeaders, opts: UpstreamHeaderOptions): OutgoingHttpHeaders {
+  const trusted = opts.trustForwarded;
+  const clientFor = trusted ? joined(incoming['x-forwarded-for'])?.trim() : undefined;
+  const clientProto = trusted ? firstItem(incoming['x-forwarded-proto'])?.toLowerCase() : undefined;
+  const host = (trusted ? firstItem(incoming['x-forwarded-host']) : undefined) ?? opts.host;
+  return {
+    'x-forwarded-for': clientFor ? `${clientFor}, ${opts.clientIp}` : opts.clientIp,
+    'x-forwarded-proto': clientProto === 'http' || clientProto === 'https' ? clientProto : opts.proto,
+    ...(host === undefined ? {} : { 'x-forwarded-host': host }),
+  };
+}
+
+/** The headers to send upstream for one request; `incoming` is left untouched. */
+export function buildUpstreamHeaders(incoming: IncomingHttpHeaders, opts: UpstreamHeaderOptions): OutgoingHttpHeaders {
+  const named = connectionTokens(incoming.connection);
+  const strip = new Set(opts.stripHeaders.map(normalizeHeaderName));
+  // No prototype: a client header called `__proto__` stays a plain (dropped or copied) entry.
+  const out = Object.create(null) as OutgoingHttpHeaders;
+  for (const [name, value] of Object.entries(incoming)) {
+    const key = normalizeHeaderName(name);
+    const drop =
+      value === undefined ||
+      HOP_BY_HOP.has(key) ||
+      named.has(key) ||
+      DROPPED.has(key) ||
+      key.startsWith(IDENTITY_PREFIX) ||
+      strip.has(key) ||
+      key.startsWith('x-forwarded-') ||
+      (key === 'authorization' && !opts.forwardToken);
+    if (!drop) out[name.toLowerCase()] = value;
+  }
+  if (incoming['transfer-encoding'] !== undefined) {
+    out['transfer-encoding'] = 'chunked';
+    delete out['content-length'];
+  }
+  if (opts.upgrade && incoming.upgrade?.trim().toLowerCase() === 'websocket') {
+    out.connection = 'upgrade';
+    out.upgrade = 'websocket';
+  }
+  Object.assign(out, forwardedHeaders(incoming, opts), { 'x-request-id': opts.requestId });
+  const cookie = out.cookie;
+  if (!opts.forwardToken && opts.cookieName !== false && typeof cookie === 'string') {
+    const rest = removeCookie(cookie, opts.cookieName);
+    if (rest === undefined) delete out.cookie;
+    else out.cookie = rest;
+  }
+  if (opts.identity !== undefined) {
+    Object.assign(out, identityHeaders(opts.identity, { forwardToken: opts.forwardToken, tokenHeader: 'authorization' }));
+  }
+  return out;
+}

@@ -1,0 +1,200 @@
+/**
+ * The audit log sink (SPEC §8): one JSON object per line, written off the request path.
+ *
+ * Enforces:
+ * - every line carries all SPEC §8 keys in a fixed order, `null` where unknown, and only those
+ *   (plus `kind` when given); `path` loses its query string and fragment even if the caller
+ *   passed them, so no query-borne secret reaches the log;
+ * - `write()` never blocks, awaits or throws: it serialises and enqueues; one batch at a time is
+ *   handed to the stream and the next waits for its completion (backpressure), so a slow pipe
+ *   or disk grows only the bounded queue; past `maxQueue` lines an event is dropped (`onDrop`);
+ * - an output failure (unwritable file, full disk, closed pipe) calls `onError` once per episode;
+ *   lines lost with it count as drops; later events queue (then drop) until `reopen()`;
+ * - `reopen()` (SIGHUP, logrotate) ends the old file and opens the path again; `close()` writes
+ *   what is queued and ends the file.
+ */
+import { createWriteStream } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import type { Writable } from 'node:stream';
+
+export interface AuditEvent {
+  event: 'access' | 'login' | 'logout' | 'config_reload';
+  request_id?: string;
+  decision?: string;
+  reason?: string;
+  route?: string;
+  method?: string;
+  host?: string;
+  path?: string;
+  client_ip?: string;
+  user?: string;
+  issuer?: string;
+  /** The token fingerprint (SPEC §7), never the token. */
+  token?: string;
+  jti?: string;
+  status?: number;
+  duration_ms?: number;
+  kind?: string;
+}
+
+export interface AuditSink {
+  write(e: AuditEvent): void;
+  reopen(): void;
+  close(): Promise<void>;
+}
+
+export interface AuditDeps {
+  onDrop: () => void;
+  onError: (err: Error) => void;
+  now?: () => Date;
+  /** Queued lines before events are dropped (default 10000). */
+  maxQueue?: number;
+}
+
+/** Lines handed to the stream in one write. */
+const MAX_BATCH = 1000;
+
+/** Cuts a path at its query string or fragment. */
+export function stripQuery(path: string): string {
+  const cut = path.search(/[?#]/);
+  return cut === -1 ? path : path.slice(0, cut);
+}
+
+/** One audit line, keys in SPEC §8 order, terminated by a newline. */
+export function auditLine(e: AuditEvent, time: Date): string {
+  const line: Record<string, string | number | null> = {
+    time: time.toISOString(),
+    event: e.event,
+    request_id: e.request_id ?? null,
+    decision: e.decision ?? null,
+    reason: e.reason ?? null,
+    route: e.route ?? null,
+    method: e.method ?? null,
+    host: e.host ?? null,
+    path: e.path === undefined ? null : stripQuery(e.path),
+    client_ip: e.client_ip ?? null,
+    user: e.user ?? null,
+    issuer: e.issuer ?? null,
+    token: e.token ?? null,
+    jti: e.jti ?? null,
+    status: e.status ?? null,
+    duration_ms: e.duration_ms ?? null,
+  };
+  if (e.kind !== undefined) line.kind = e.kind;
+  return `${JSON.stringify(line)}\n`;
+}
+
+export function createAuditSink(output: string, deps: AuditDeps): AuditSink {
+  const std = output === 'stdout' ? process.stdout : output === 'stderr' ? process.stderr : undefined;
+  if (std === undefined && !isAbsolute(output)) {
+    throw new TypeError('audit output must be "stdout", "stderr" or an absolute file path');
+  }
+  const maxQueue = deps.maxQueue ?? 10_000;
+  if (!Number.isInteger(maxQueue) || maxQueue < 1) {
+    throw new TypeError('maxQueue must be a positive integer');
+  }
+  const now = deps.now ?? (() => new Date());
+
+  const queue: string[] = [];
+  let stream: Writable;
+  let inFlight = false;
+  let scheduled = false;
+  let failed = false;
+  let closing: Promise<void> | undefined;
+  let finishClose: (() => void) | undefined;
+
+  function drop(lines: number): void {
+    for (let i = 0; i < lines; i += 1) deps.onDrop();
+  }
+
+  /** Starts a failure episode on the current stream; errors of a replaced stream are ignored. */
+  function fail(target: Writable, err: Error): void {
+    if (target !== stream || failed) return;
+    failed = true;
+    deps.onError(target.errored ?? err);
+    if (std === undefined) target.destroy();
+    settle();
+  }
+
+  function open(): Writable {
+    if (std !== undefined) return std;
+    const file = createWriteStream(output, { flags: 'a' });
+    file.on('error', (err) => fail(file, err));
+    return file;
+  }
+
+  const onStdError = (err: Error): void => fail(std as Writable, err);
+  if (std !== undefined) std.on('error', onStdError);
+  stream = open();
+
+  function schedule(): void {
+    if (scheduled || inFlight || failed || queue.length === 0) return;
+    scheduled = true;
+    setImmediate(flush);
+  }
+
+  function flush(): void {
+    scheduled = false;
+    if (inFlight || failed || queue.length === 0) return;
+    const batch = queue.splice(0, MAX_BATCH);
+    const target = stream;
+    inFlight = true;
+    target.write(batch.join(''), (err?: Error | null) => {
+      inFlight = false;
+      if (err) {
+        drop(batch.length);
+        fail(target, err);
+      }
+      schedule();
+      settle();
+    });
+  }
+
+  /** Completes a pending close() once nothing more can be written. */
+  function settle(): void {
+    if (finishClose === undefined || inFlight) return;
+    if (queue.length > 0 && !failed) return;
+    drop(queue.splice(0).length);
+    const done = finishClose;
+    finishClose = undefined;
+    if (std !== undefined) {
+      std.off('error', onStdError);
+      done();
+    } else if (stream.closed) {
+      done();
+    } else {
+      stream.once('close', done);
+      stream.end();
+    }
+  }
+
+  return {
+    write(e) {
+      if (closing !== undefined || queue.length >= maxQueue) {
+        deps.onDrop();
+        return;
+      }
+      queue.push(auditLine(e, now()));
+      schedule();
+    },
+    reopen() {
+      if (closing !== undefined) return;
+      if (std === undefined) {
+        // The old stream finishes its in-flight batch into the renamed file, then closes.
+        const old = stream;
+        stream = open();
+        if (!old.destroyed) old.end();
+      }
+      failed = false;
+      schedule();
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        finishClose = resolve;
+        schedule();
+        settle();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * Every Prometheus metric of portcullis (SPEC §7), declared in this one place on a private
+ * registry, plus the default process metrics.
+ *
+ * Enforces:
+ * - names, types and label sets exactly as SPEC §7 lists them; `reason` '' is recorded as `none`;
+ * - bounded cardinality of `portcullis_token_requests_total`: at most `tokenSeriesLimit` distinct
+ *   (token, subject) pairs get their own series, later pairs fold into `token="other",
+ *   subject="other"`; a token that did not verify is always `token="other", subject="unknown"`,
+ *   so no label value ever comes from an unverified token;
+ * - `status_class` is `1xx`..`5xx`, or `error` when there was no upstream status.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type RequestDecision = 'allowed' | 'denied' | 'public';
+
+export interface Metrics {
+  readonly registry: Registry;
+  request(route: string, decision: RequestDecision, reason: string): void;
+  tokenRequest(
+    token: { fingerprint: string; subject: string } | undefined,
+    result: 'valid' | 'invalid',
+  ): void;
+  authDuration(decision: string, seconds: number): void;
+  upstreamDuration(route: string, status: number, seconds: number): void;
+  jwksRefresh(issuer: string, result: 'ok' | 'error', cause: string, keys: number): void;
+  cacheHit(): void;
+  cacheMiss(): void;
+  login(kind: 'password' | 'browser', result: string): void;
+  configReload(result: 'ok' | 'error'): void;
+  auditDropped(): void;
+  auditWriteError(): void;
+  /** Applied on config reload; a lower limit removes the series admitted last. */
+  setTokenSeriesLimit(limit: number): void;
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface MetricsOptions {
+  tokenSeriesLimit: number;
+  /** Register the prom-client default process metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+/** Auth decisions are usually sub-millisecond (cache hits) and bounded by the JWKS timeout. */
+export const AUTH_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+] as const;
+/** Upstream latencies range from fast APIs to long queries up to the route timeout. */
+export const UPSTREAM_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+] as const;
+
+const OTHER = 'other';
+const UNKNOWN_SUBJECT = 'unknown';
+
+function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new TypeError('tokenSeriesLimit must be a non-negative integer');
+  }
+  return limit;
+}
+
+export function statusClass(status: number): string {
+  return Number.isInteger(status) && status >= 100 && status <= 599
+    ? `${Math.floor(status / 100)}xx`
+    : 'error';
+}
+
+export function createMetrics(opts: MetricsOptions): Metrics {
+  let tokenSeriesLimit = checkLimit(opts.tokenSeriesLimit);
+  const registry = new Registry();
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const requests = new Counter({
+    name: 'portcullis_requests_total',
+    help: 'Requests decided, by route, decision (allowed, denied, public) and reason code.',
+    labelNames: ['route', 'decision', 'reason'] as const,
+    registers,
+  });
+  const tokenRequests = new Counter({
+    name: 'portcullis_token_requests_total',
+    help: 'Requests per token fingerprint and subject; past the series limit counted as token="other".',
+    labelNames: ['token', 'subject', 'result'] as const,
+    registers,
+  });
+  const authDuration = new Histogram({
+    name: 'portcullis_auth_duration_seconds',
+    help: 'Time to reach an authentication and authorisation decision.',
+    labelNames: ['decision'] as const,
+    buckets: [...AUTH_BUCKETS],
+    registers,
+  });
+  const upstreamDuration = new Histogram({
+    name: 'portcullis_upstream_duration_seconds',
+    help: 'Time until the upstream answered, by route and status class (error: no answer).',
+    labelNames: ['route', 'status_class'] as const,
+    buckets: [...UPSTREAM_BUCKETS],
+    registers,
+  });
+  const jwksRefreshes = new Counter({
+    name: 'portcullis_jwks_refresh_total',
+    help: 'JWKS fetches per issuer, by result (ok, error) and cause (startup, interval, unknown_kid).',
+    labelNames: ['issuer', 'result', 'cause'] as const,
+    registers,
+  });
+  const jwksKeys = new Gauge({
+    name: 'portcullis_jwks_keys',
+    help: 'Keys currently held per issuer.',
+    labelNames: ['issuer'] as const,
+    registers,
+  });
+  const cacheHits = new Counter({
+    name: 'portcullis_verified_token_cache_hits_total',
+    help: 'Verified-token cache hits.',
+    registers,
+  });
+  const cacheMisses = new Counter({
+    name: 'portcullis_verified_token_cache_misses_total',
+    help: 'Verified-token cache misses.',
+    registers,
+  });
+  const logins = new Counter({
+    name: 'portcullis_logins_total',
+    help: 'Logins by kind (password, browser) and result.',
+    labelNames: ['kind', 'result'] as const,
+    registers,
+  });
+  const configReloads = new Counter({
+    name: 'portcullis_config_reloads_total',
+    help: 'Configuration reloads by result (ok, error).',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const auditDropped = new Counter({
+    name: 'portcullis_audit_dropped_total',
+    help: 'Audit events not written (queue full, sink failed or closed).',
+    registers,
+  });
+  const auditWriteErrors = new Counter({
+    name: 'portcullis_audit_write_errors_total',
+    help: 'Failures of the audit output (unwritable file, full disk, closed pipe).',
+    registers,
+  });
+
+  /** Admitted (token, subject) pairs in admission order, keyed `fingerprint \0 subject`. */
+  const admitted = new Map<string, { token: string; subject: string }>();
+
+  function tokenLabels(token: { fingerprint: string; subject: string } | undefined) {
+    if (token === undefined) return { token: OTHER, subject: UNKNOWN_SUBJECT };
+    const key = `${token.fingerprint}\0${token.subject}`;
+    if (admitted.has(key)) return { token: token.fingerprint, subject: token.subject };
+    if (admitted.size >= tokenSeriesLimit) return { token: OTHER, subject: OTHER };
+    admitted.set(key, { token: token.fingerprint, subject: token.subject });
+    return { token: token.fingerprint, subject: token.subject };
+  }
+
+  return {
+    registry,
+    request(route, decision, reason) {
+      requests.inc({ route, decision, reason: reason === '' ? 'none' : reason });
+    },
+    tokenRequest(token, result) {
+      tokenRequests.inc({ ...tokenLabels(token), result });
+    },
+    authDuration(decision, seconds) {
+      authDuration.observe({ decision }, seconds);
+    },
+    upstreamDuration(route, status, seconds) {
+      upstreamDuration.observe({ route, status_class: statusClass(status) }, seconds);
+    },
+    jwksRefresh(issuer, result, cause, keys) {
+      jwksRefreshes.inc({ issuer, result, cause });
+      jwksKeys.set({ issuer }, keys);
+    },
+    cacheHit: () => cacheHits.inc(),
+    cacheMiss: () => cacheMisses.inc(),
+    login(kind, result) {
+      logins.inc({ kind, result });
+    },
+    configReload(result) {
+      configReloads.inc({ result });
+    },
+    auditDropped: () => auditDropped.inc(),
+    auditWriteError: () => auditWriteErrors.inc(),
+    setTokenSeriesLimit(limit) {
+      tokenSeriesLimit = checkLimit(limit);
+      // Keep the pairs admitted first; drop the series of the rest so cardinality follows
+      // the new limit at once. Their later requests fold into "other".
+      let kept = 0;
+      for (const [key, labels] of admitted) {
+        if (kept < tokenSeriesLimit) {
+          kept += 1;
+          continue;
+        }
+        admitted.delete(key);
+        tokenRequests.remove({ ...labels, result: 'valid' });
+        tokenRequests.remove({ ...labels, result: 'invalid' });
+      }
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}

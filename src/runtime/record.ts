@@ -1,0 +1,62 @@
+/**
+ * Records one access decision, once, after the terminal has chosen the status: the request
+ * counter, the per-token counter, the verified-token cache counters, the decision latency and
+ * the audit line (SPEC §7, §8). Labels come only from route names, the fixed reason set and
+ * verified tokens.
+ */
+import type { Decision } from '../pipeline/decide.js';
+import type { RequestInfo } from '../http/request-info.js';
+import type { AuditSink } from '../observe/audit.js';
+import type { Metrics } from '../observe/metrics.js';
+
+export interface Recorder {
+  readonly metrics: Metrics;
+  readonly audit: AuditSink;
+}
+
+export function recordDecision(
+  rec: Recorder,
+  auditAllowed: boolean,
+  info: RequestInfo,
+  decision: Decision,
+  status: number,
+  authSeconds: number,
+  totalMs: number,
+): void {
+  const routeName = decision.route?.name ?? 'none';
+  const reason = decision.outcome === 'denied' ? decision.reason : '';
+  rec.metrics.request(routeName, decision.outcome, reason);
+  rec.metrics.authDuration(decision.outcome, authSeconds);
+
+  const token = decision.outcome === 'public' ? undefined : decision.token;
+  if (token) {
+    if (token.subject !== undefined) {
+      rec.metrics.tokenRequest({ fingerprint: token.fingerprint, subject: token.subject }, 'valid');
+    } else {
+      rec.metrics.tokenRequest(undefined, 'invalid');
+    }
+    if (token.cached === true) rec.metrics.cacheHit();
+    else rec.metrics.cacheMiss();
+  }
+
+  if (decision.outcome === 'denied' || auditAllowed) {
+    const identity = decision.outcome === 'public' ? undefined : decision.identity;
+    rec.audit.write({
+      event: 'access',
+      request_id: info.requestId,
+      decision: decision.outcome,
+      ...(reason ? { reason } : {}),
+      route: routeName,
+      method: info.method,
+      host: info.host,
+      path: info.path,
+      client_ip: info.clientIp,
+      ...(identity ? { user: identity.user } : {}),
+      ...(token?.issuer ?? identity?.issuer ? { issuer: token?.issuer ?? identity?.issuer } : {}),
+      ...(token ? { token: token.fingerprint } : {}),
+      ...(token?.jti ? { jti: token.jti } : {}),
+      status,
+      duration_ms: Math.round(totalMs * 1000) / 1000,
+    });
+  }
+}

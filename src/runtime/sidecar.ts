@@ -1,0 +1,170 @@
+/**
+ * Assembles a running sidecar from a compiled config: metrics, audit sink, runtime state,
+ * the main listener (proxy, forward-auth, login) and the admin listener. `reload` builds a new
+ * state and swaps it atomically (the old one keeps serving until then and on failure);
+ * `shutdown` turns `/readyz` to 503, stops accepting, lets in-flight requests finish up to
+ * `shutdown_timeout`, then closes what is left.
+ */
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RuntimeConfig } from '../config/types.js';
+import { createAdminHandler } from '../admin/server.js';
+import { createHandlers } from '../http/handler.js';
+import type { HandlerDeps } from '../http/handler.js';
+import { createAuditSink } from '../observe/audit.js';
+import type { AuditSink } from '../observe/audit.js';
+import { createMetrics } from '../observe/metrics.js';
+import type { Metrics } from '../observe/metrics.js';
+import type { OpLog } from '../observe/log.js';
+import { createProxy } from '../proxy/proxy.js';
+import { buildState } from './state.js';
+import type { RuntimeState } from './state.js';
+import type { KeyStoreEvents } from '../verify/types.js';
+
+export interface Sidecar {
+  readonly listen: string;
+  readonly admin: string;
+  readonly metrics: Metrics;
+  state(): RuntimeState;
+  reload(config: RuntimeConfig): Promise<void>;
+  reopenAudit(): void;
+  shutdown(): Promise<void>;
+}
+
+/** Node server limits set on purpose (SECURITY.md "Leaks and limits"). */
+const SERVER_LIMITS = {
+  maxHeaderSize: 16 * 1024,
+  headersTimeout: 20_000,
+  requestTimeout: 300_000,
+  keepAliveTimeout: 5_000,
+} as const;
+
+function addressOf(server: Server): string {
+  const a = server.address() as AddressInfo;
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+export async function startSidecar(
+  config: RuntimeConfig,
+  deps: { log: OpLog; extraRoutes?: HandlerDeps['extraRoutes'] },
+): Promise<Sidecar> {
+  const { log } = deps;
+  const metrics = createMetrics({ tokenSeriesLimit: config.metrics.tokenSeriesLimit });
+  const events: KeyStoreEvents = {
+    onRefresh(e) {
+      metrics.jwksRefresh(e.issuer, e.result, e.cause, e.keys);
+      if (e.result === 'ok') log.jwksRefreshed({ issuer: e.issuer, cause: e.cause, keys: e.keys });
+      else log.jwksRefreshFailed({ issuer: e.issuer, cause: e.cause, detail: e.detail ?? '', keys: e.keys });
+    },
+  };
+  const pluginLog = (message: string, fields?: Record<string, string | number | boolean>): void => {
+    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'plugin', message, ...fields })}\n`);
+  };
+  const openAudit = (output: string): AuditSink =>
+    createAuditSink(output, {
+      onDrop: () => metrics.auditDropped(),
+      onError: (err) => {
+        metrics.auditWriteError();
+        log.auditSinkFailed({ output, code: (err as { code?: string }).code ?? err.name });
+      },
+    });
+
+  let current = await buildState(config, { events, pluginLog });
+  let audit = openAudit(config.audit.output);
+  let draining = false;
+  const recorder = {
+    get metrics() {
+      return metrics;
+    },
+    get audit() {
+      return audit;
+    },
+  };
+  const proxy = createProxy();
+  const handlers = createHandlers({ state: () => current, proxy, recorder, log, ...(deps.extraRoutes ? { extraRoutes: deps.extraRoutes } : {}) });
+
+  const main = createServer(SERVER_LIMITS, (req, res) => {
+    // While draining, answers close their connection so keep-alive clients move elsewhere.
+    if (draining) res.shouldKeepAlive = false;
+    handlers.onRequest(req, res);
+  });
+  main.on('upgrade', handlers.onUpgrade);
+  main.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  const admin = createServer(
+    SERVER_LIMITS,
+    createAdminHandler({
+      metrics,
+      notReadyReason: () => {
+        if (draining) return 'shutting down';
+        const waiting = [...current.stores.values()].filter((s) => !s.isReady()).map((s) => s.name);
+        return waiting.length > 0 ? `keys not loaded for issuer(s): ${waiting.join(', ')}` : undefined;
+      },
+    }),
+  );
+
+  try {
+    await listen(main, config.listen.host, config.listen.port);
+    await listen(admin, config.admin.listen.host, config.admin.listen.port);
+  } catch (err) {
+    main.close();
+    admin.close();
+    await current.close();
+    await audit.close();
+    throw err;
+  }
+
+  return {
+    listen: addressOf(main),
+    admin: addressOf(admin),
+    metrics,
+    state: () => current,
+    async reload(next) {
+      const state = await buildState(next, { events, pluginLog });
+      const previous = current;
+      current = state;
+      metrics.setTokenSeriesLimit(next.metrics.tokenSeriesLimit);
+      if (next.audit.output !== previous.config.audit.output) {
+        const old = audit;
+        audit = openAudit(next.audit.output);
+        await old.close();
+      }
+      await previous.close();
+    },
+    reopenAudit() {
+      audit.reopen();
+    },
+    async shutdown() {
+      draining = true;
+      const closed = Promise.all([
+        new Promise<void>((resolve) => main.close(() => resolve())),
+        new Promise<void>((resolve) => admin.close(() => resolve())),
+      ]);
+      main.closeIdleConnections();
+      admin.closeIdleConnections();
+      const timer = setTimeout(() => {
+        main.closeAllConnections();
+        admin.closeAllConnections();
+      }, config.shutdownTimeoutMs);
+      timer.unref();
+      await closed;
+      clearTimeout(timer);
+      await proxy.close();
+      await current.close();
+      await audit.close();
+    },
+  };
+}

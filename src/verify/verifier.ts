@@ -1,0 +1,80 @@
+/**
+ * Token verification: one verdict per token, as a value.
+ *
+ * Order (cheap checks before crypto): length cap; cache (keyed on the token and the
+ * requirements it was checked against); JWS shape; issuer chosen by the unverified `iss`
+ * (exact match, or the one issuer configured without `issuer`; other issuers' keys are never
+ * tried); `alg` in that issuer's allow-list before any key lookup (`none` never); registered
+ * claims; key lookup in that issuer's store; signature. Denials are returned, never thrown,
+ * and their details are fixed strings that never echo token content.
+ */
+import type { IssuerConfig } from '../config/types.js';
+import type { TokenReason } from '../errors.js';
+import { checkClaims } from './claims.js';
+import { DEFAULT_MAX_TOKEN_LENGTH, parseCompact, verifySignature } from './jws.js';
+import type { KeyStore } from './key-store.js';
+import { createTokenCache, requirementsFingerprint } from './token-cache.js';
+import type { VerifiedToken, VerifyResult } from './types.js';
+
+export interface Verifier {
+  verify(token: string): Promise<VerifyResult>;
+  clearCache(): void;
+}
+
+export interface VerifierOptions {
+  readonly cacheSize: number;
+  readonly now?: () => number;
+  /** Default 8192. */
+  readonly maxTokenLength?: number;
+}
+
+function deny(reason: TokenReason, detail: string): VerifyResult {
+  return { ok: false, reason, detail };
+}
+
+/** Exact `iss` match; else the single issuer configured without `issuer`, if there is one. */
+function selectIssuer(issuers: readonly IssuerConfig[], iss: unknown): IssuerConfig | undefined {
+  const exact = typeof iss === 'string' ? issuers.find((i) => i.issuer === iss) : undefined;
+  if (exact !== undefined) return exact;
+  const open = issuers.filter((i) => i.issuer === undefined);
+  return open.length === 1 ? open[0] : undefined;
+}
+
+export function createVerifier(
+  issuers: readonly IssuerConfig[],
+  stores: ReadonlyMap<string, KeyStore>,
+  opts: VerifierOptions,
+): Verifier {
+  const now = opts.now ?? Date.now;
+  const maxLength = opts.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
+  const cache = createTokenCache({ max: opts.cacheSize, now });
+  const requirements = new Map(issuers.map((i) => [i.name, requirementsFingerprint(i)]));
+  const requirementsOf = (name: string): string | undefined => requirements.get(name);
+
+  async function verify(token: string): Promise<VerifyResult> {
+    if (token.length > maxLength) return deny('malformed', 'token too long');
+    const hit = cache.get(token, requirementsOf);
+    if (hit !== undefined) return { ok: true, token: hit, cached: true };
+
+    const parsed = parseCompact(token, maxLength);
+    if (!parsed.ok) return deny('malformed', parsed.detail);
+    const { jws } = parsed;
+    const issuer = selectIssuer(issuers, jws.payload.iss);
+    if (issuer === undefined) return deny('untrusted_issuer', 'iss matches no issuer');
+    if (jws.alg === 'none' || !issuer.algorithms.includes(jws.alg)) return deny('alg_not_allowed', 'alg not in the allow-list');
+    const claims = checkClaims(jws.payload, issuer, now());
+    if (!claims.ok) return claims;
+
+    const store = stores.get(issuer.name);
+    if (store === undefined) return deny('auth_unavailable', 'no key store for the issuer');
+    const found = await store.getKey(jws.kid, jws.alg);
+    if (!found.ok) return deny(found.reason, found.reason === 'unknown_kid' ? 'kid not published' : 'no keys');
+    if (!verifySignature(jws.alg, found.key, jws)) return deny('bad_signature', 'signature does not verify');
+
+    const verified: VerifiedToken = { issuer: issuer.name, claims: jws.payload, exp: claims.exp, kid: jws.kid };
+    cache.set(token, verified, requirementsFingerprint(issuer));
+    return { ok: true, token: verified, cached: false };
+  }
+
+  return { verify, clearCache: () => cache.clear() };
+}

@@ -1,0 +1,104 @@
+// The public entry: files and texts load to a config or to problems in file order,
+// formatProblem prints `FILE:LINE:COL path: message`, and values substituted from the
+// environment (secrets) never reach a problem.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { formatProblem, loadConfigFile, loadConfigText } from '../../../src/config/index.js';
+
+const ISSUER = 'issuers:\n  - name: idp\n    issuer: https://idp.example.com\n';
+
+function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
+  const result = loadConfigText(text, 'c.yaml', env);
+  return result.ok ? [] : result.problems.map(formatProblem);
+}
+
+t.test('formatProblem prints the path only when there is one', async (t) => {
+  const base = { file: 'a/b.yaml', line: 3, col: 7, message: 'bad; fix it' };
+  t.equal(formatProblem({ ...base, path: 'routes[2].require.rolez' }), 'a/b.yaml:3:7 routes[2].require.rolez: bad; fix it');
+  t.equal(formatProblem({ ...base, path: '' }), 'a/b.yaml:3:7 bad; fix it');
+});
+
+t.test('loadConfigFile reads a file and resolves its absolute path', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-config-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'p.yaml');
+  await writeFile(file, `${ISSUER}audit: { output: audit.log }\n`);
+  const result = await loadConfigFile(file, {});
+  t.ok(result.ok);
+  if (result.ok) {
+    t.equal(result.config.file, file);
+    t.equal(result.config.audit.output, join(dir, 'audit.log'));
+  }
+});
+
+t.test('an unreadable file is one problem at 1:1 under the name the caller gave', async (t) => {
+  const result = await loadConfigFile('does/not/exist.yaml', {});
+  t.same(result, {
+    ok: false,
+    problems: [{ file: 'does/not/exist.yaml', line: 1, col: 1, path: '', message: 'cannot read the config file (ENOENT); check the path and its permissions' }],
+  });
+});
+
+t.test('YAML syntax errors stop before any other check', async (t) => {
+  t.same(problems('lisen: [\nworkers: 0\n'), [
+    'c.yaml:2:1 YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]; fix the syntax here',
+  ]);
+  t.same(problems('a: 1\na: 2\n'), ['c.yaml:2:1 YAML syntax error: Map keys must be unique; fix the syntax here']);
+});
+
+t.test('an empty document is read as an empty mapping', async (t) => {
+  t.same(problems(''), ['c.yaml:1:1 issuers: no issuer configured; add at least one entry under issuers:']);
+  t.same(problems('# only a comment\n'), ['c.yaml:1:1 issuers: no issuer configured; add at least one entry under issuers:']);
+});
+
+t.test('problems come in file order: line, then column', async (t) => {
+  const lines = problems(`workers: 0\n${ISSUER}mode: x\nlisten: y\n`);
+  t.same(lines.map((l) => l.split(' ')[0]), ['c.yaml:1:10', 'c.yaml:5:7', 'c.yaml:6:9']);
+});
+
+t.test('an unset variable hides the knock-on problems of the same value only', async (t) => {
+  t.same(problems(`${ISSUER}listen: \${NOPE}\nworkers: 0\n`), [
+    'c.yaml:4:9 listen: environment variable NOPE is not set; set it or write ${NOPE:-default}',
+    'c.yaml:5:10 workers: must be at least 1; raise the value',
+  ]);
+});
+
+t.test('typed substitution feeds the schema', async (t) => {
+  const result = loadConfigText(`${ISSUER}workers: \${W:-3}\ntrust_forwarded_headers: \${T}\n`, 'c.yaml', { T: 'true' });
+  t.same(result.ok && [result.config.workers, result.config.trustForwardedHeaders], [3, true]);
+  t.same(problems(`${ISSUER}workers: "\${W:-3}"\n`), ['c.yaml:4:10 workers: must be a whole number, not a string; change the value']);
+});
+
+t.test('secrets from the environment never appear in a problem', async (t) => {
+  const secret = 'S3cr3t-do-not-print';
+  const text = [
+    'issuers:',
+    '  - name: idp',
+    '    issuer: ${SECRET}',
+    '    jwks_uri: http://${SECRET}.example.com/jwks',
+    '    secret: ${SECRET}',
+    'public_url: ${SECRET}',
+    'listen: ${SECRET}',
+    'mode: ${SECRET}',
+    'shutdown_timeout: ${SECRET}',
+    'login:',
+    '  client_id: ${SECRET}',
+    '  issuer: ${SECRET}',
+    '  browser: {}',
+    '  cookie_secret: ${SECRET}',
+    '  cookie: { name: "${SECRET}", same_site: "${SECRET}" }',
+    'routes:',
+    '  - name: ${SECRET}',
+    '    match: { path: "${SECRET}", host: "${SECRET}" }',
+    '    upstream: ${SECRET}',
+    '  - name: ${SECRET}',
+    '    match: { path: "/" }',
+  ].join('\n');
+  const schemaErrors = problems(text, { SECRET: secret });
+  t.ok(schemaErrors.length >= 3, 'schema problems are reported');
+  const crossField = problems(text.replace(/\n(listen|mode|shutdown_timeout):.*/g, '').replace(/, same_site: "\$\{SECRET\}"/, ''), { SECRET: secret });
+  t.ok(crossField.length >= 8, 'cross-field problems are reported');
+  for (const line of [...schemaErrors, ...crossField]) t.notMatch(line, secret);
+});
