@@ -8,7 +8,14 @@ import { dirname, resolve } from 'node:path';
 import { effectiveMode } from './checks.js';
 import { parseDuration } from './duration.js';
 import type { ConfigDoc, IssuerDoc, LoginDoc, RouteDoc } from './schema.js';
-import type { AuthenticatorConfig, IssuerConfig, ListenAddress, LoginConfig, RouteConfig, RuntimeConfig } from './types.js';
+import type {
+  AuthenticatorConfig,
+  IssuerConfig,
+  ListenAddress,
+  LoginConfig,
+  RouteConfig,
+  RuntimeConfig,
+} from './types.js';
 
 function ms(value: string | number): number {
   const result = parseDuration(value);
@@ -52,7 +59,11 @@ function issuer(d: IssuerDoc): IssuerConfig {
 function route(d: RouteDoc): RouteConfig {
   return {
     name: d.name,
-    match: { host: d.match.host?.toLowerCase(), path: d.match.path.replace(/\/+$/, '') || '/', methods: d.match.methods?.map((m) => m.toUpperCase()) },
+    match: {
+      host: d.match.host?.toLowerCase(),
+      path: d.match.path.replace(/\/+$/, '') || '/',
+      methods: d.match.methods?.map((m) => m.toUpperCase()),
+    },
     upstream: d.upstream,
     auth: d.auth,
     require: d.require,
@@ -91,10 +102,10 @@ function login(d: LoginDoc, doc: ConfigDoc): LoginConfig {
 /** Builds the frozen RuntimeConfig; `file` is the config file's absolute path. */
 export function compile(doc: ConfigDoc, file: string): RuntimeConfig {
   const dir = dirname(file);
-  const authenticators = doc.authenticators.map(
-    (a): AuthenticatorConfig =>
-      a.type === 'module' ? { type: 'module', path: resolve(dir, a.path ?? ''), options: a.options ?? {} } : { type: 'jwt' },
-  );
+  const authenticators = doc.authenticators.map((a): AuthenticatorConfig => {
+    if (a.type === 'jwt') return { type: 'jwt' };
+    return { type: 'module', path: resolve(dir, a.path ?? ''), options: a.options ?? {} };
+  });
   return deepFreeze<RuntimeConfig>({
     file,
     mode: effectiveMode(doc),
@@ -102,7 +113,11 @@ export function compile(doc: ConfigDoc, file: string): RuntimeConfig {
     admin: { listen: address(doc.admin.listen) },
     publicUrl: doc.public_url,
     issuers: doc.issuers.map(issuer),
-    tokens: { header: doc.tokens.header, cookie: typeof doc.tokens.cookie === 'string' ? doc.tokens.cookie : false, query: doc.tokens.query },
+    tokens: {
+      header: doc.tokens.header,
+      cookie: typeof doc.tokens.cookie === 'string' ? doc.tokens.cookie : false,
+      query: doc.tokens.query,
+    },
     authenticators,
     routes: doc.routes.map(route),
     forwardAuth: { path: doc.forward_auth.path, trustedSources: doc.forward_auth.trusted_sources },

@@ -117,10 +117,13 @@ export async function handleInteraction(
   res: ServerResponse,
   pathname: string,
 ): Promise<void> {
-  const match = ROUTE.exec(pathname);
+  const uid = ROUTE.exec(pathname)?.[1];
+  if (uid === undefined) {
+    send(res, 404, plainPage('Not found', 'No such sign-in step.'));
+    return;
+  }
   try {
-    if (match?.[1] === undefined) throw new Error('not an interaction route');
-    await route(provider, users, req, res, match[1], match[2]);
+    await route(provider, users, req, res, uid, ROUTE.exec(pathname)?.[2]);
   } catch (err) {
     if (res.headersSent) {
       res.destroy();

@@ -262,8 +262,10 @@ export function createHandlers(deps: HandlerDeps): {
   return {
     onRequest(req, res) {
       handle(req, res).catch((err: unknown) => {
-        deps.log.upstreamError({ requestId: '', route: '', method: req.method ?? '', host: '', path: '', code: (err as { code?: string }).code ?? 'ERR_INTERNAL' });
-        sendError(res, 'internal_error', { requestId: String(res.getHeader('x-request-id') ?? '') });
+        const requestId = String(res.getHeader('x-request-id') ?? '');
+        const code = (err as { code?: string } | null)?.code ?? 'ERR_INTERNAL';
+        deps.log.requestFailed({ requestId, method: req.method ?? '', path: req.url ?? '', code });
+        sendError(res, 'internal_error', { requestId });
       });
     },
     onUpgrade(req, socket, head) {

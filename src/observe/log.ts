@@ -30,6 +30,10 @@ export interface OpLog {
   stopped(): void;
   auditSinkFailed(e: { output: string; code: string }): void;
   pluginError(e: { authenticator: string; code: string }): void;
+  /** A plug-in's own line, through its context's `log`. */
+  pluginMessage(e: { message: string; fields: Record<string, string | number | boolean> }): void;
+  /** A request that failed inside portcullis (answered 500). */
+  requestFailed(e: { requestId: string; method: string; path: string; code: string }): void;
   fatal(message: string): void;
 }
 
@@ -70,6 +74,13 @@ export function createOpLog(
     auditSinkFailed: ({ output, code }) => emit('error', 'audit sink failed', { output, code }),
     pluginError: ({ authenticator, code }) =>
       emit('error', 'authenticator failed', { authenticator, code }),
+    pluginMessage: ({ message, fields }) => {
+      const safe: Record<string, Field> = {};
+      for (const [k, v] of Object.entries(fields)) safe[`plugin_${k}`] = typeof v === 'boolean' ? String(v) : v;
+      emit('info', 'plugin', { ...safe, message });
+    },
+    requestFailed: ({ requestId, method, path, code }) =>
+      emit('error', 'request failed', { request_id: requestId, method, path: stripQuery(path), code }),
     fatal: (message) => emit('error', 'fatal', { detail: message }),
   };
 }

@@ -68,9 +68,8 @@ export async function startSidecar(
       else log.jwksRefreshFailed({ issuer: e.issuer, cause: e.cause, detail: e.detail ?? '', keys: e.keys });
     },
   };
-  const pluginLog = (message: string, fields?: Record<string, string | number | boolean>): void => {
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'plugin', message, ...fields })}\n`);
-  };
+  const pluginLog = (message: string, fields: Record<string, string | number | boolean> = {}): void =>
+    log.pluginMessage({ message, fields });
   const openAudit = (output: string): AuditSink =>
     createAuditSink(output, {
       onDrop: () => metrics.auditDropped(),

@@ -32,6 +32,15 @@ function deny(reason: TokenReason, detail: string): VerifyResult {
   return { ok: false, reason, detail };
 }
 
+/** Cached verdicts are shared between requests: nothing downstream may alter their claims. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
 /** Exact `iss` match; else the single issuer configured without `issuer`, if there is one. */
 function selectIssuer(issuers: readonly IssuerConfig[], iss: unknown): IssuerConfig | undefined {
   const exact = typeof iss === 'string' ? issuers.find((i) => i.issuer === iss) : undefined;
@@ -71,7 +80,7 @@ export function createVerifier(
     if (!found.ok) return deny(found.reason, found.reason === 'unknown_kid' ? 'kid not published' : 'no keys');
     if (!verifySignature(jws.alg, found.key, jws)) return deny('bad_signature', 'signature does not verify');
 
-    const verified: VerifiedToken = { issuer: issuer.name, claims: jws.payload, exp: claims.exp, kid: jws.kid };
+    const verified: VerifiedToken = deepFreeze({ issuer: issuer.name, claims: jws.payload, exp: claims.exp, kid: jws.kid });
     cache.set(token, verified, requirementsFingerprint(issuer));
     return { ok: true, token: verified, cached: false };
   }

@@ -94,7 +94,10 @@ t.same(validFiles, Object.keys(valid).sort(), 'every valid fixture has a row');
 for (const [name, expect] of Object.entries(valid)) {
   t.test(`valid/${name}`, async (t) => {
     const { result } = load('valid', name, ENV);
-    if (!result.ok) return t.fail(result.problems.map(formatProblem).join('\n'));
+    if (!result.ok) {
+      t.fail(result.problems.map(formatProblem).join('\n'));
+      return;
+    }
     t.equal(result.config.file, `${ROOT}test/fixtures/config/valid/${name}`);
     for (const [actual, expected] of expect(result.config)) t.same(actual, expected);
   });

@@ -37,7 +37,10 @@ t.test('issuer, route and login sections get their defaults; optional parts stay
     routes: [{ name: 'r', match: { path: '/' } }],
     login: { client_id: 'c' },
   });
-  if (!result.ok) return t.fail('should be valid');
+  if (!result.ok) {
+    t.fail('should be valid');
+    return;
+  }
   const [issuer] = result.doc.issuers;
   t.same(issuer, {
     ...ISSUER,

@@ -4,7 +4,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { JSONWebKeySet } from 'jose';
 import { startDevIdp } from '../../../src/dev/idp.js';
 import type { DevIdp } from '../../../src/dev/idp.js';
-import { Browser } from '../../support/browser.js';
+import { Browser, parseForms } from '../../support/browser.js';
 
 const idp = await startDevIdp();
 t.teardown(() => idp.close());
@@ -287,4 +287,31 @@ t.test('CORS is allowed for loopback origins only', async (t) => {
     await res.arrayBuffer();
     t.equal(res.headers.get('access-control-allow-origin') === row.origin, row.allowed, row.description);
   }
+});
+
+t.test('interaction routes without a sign-in in progress answer an error page', async (t) => {
+  const rows = [
+    { description: 'no interaction cookie', path: '/interaction/abc123', method: 'GET', status: 400, text: 'missing or expired' },
+    { description: 'login post without cookie', path: '/interaction/abc123/login', method: 'POST', status: 400, text: 'missing or expired' },
+  ];
+  for (const row of rows) {
+    const res = await fetch(`${idp.issuer}${row.path}`, { method: row.method });
+    t.equal(res.status, row.status, `${row.description}: status`);
+    t.match(await res.text(), row.text, `${row.description}: page`);
+  }
+});
+
+t.test('RP-initiated logout ends the IdP session', async (t) => {
+  const browser = new Browser();
+  const { challenge } = pkce();
+  const start = authorizeUrl(idp, { code_challenge: challenge, code_challenge_method: 'S256' });
+  await browser.login(start, { username: 'bob', password: 'bob-password', stopAt: atRedirect });
+  const confirm = await browser.goto(`${idp.issuer}/session/end?client_id=${idp.clientId}`);
+  t.equal(confirm.status, 200);
+  const form = parseForms(confirm.body, confirm.url)[0]!;
+  t.equal(form.action, `${idp.issuer}/session/end/confirm`, 'the logout form posts to the confirm endpoint');
+  const done = await browser.submit(confirm, form, { logout: 'yes' });
+  t.match(done.body, 'You are signed out', 'post-logout page');
+  const again = await browser.goto(start, { stopAt: atRedirect });
+  t.match(again.body, 'name="password"', 'the next authorization asks for the password again');
 });

@@ -234,6 +234,9 @@ t.test('cache: hit on the second call, none after clearCache', async (t) => {
   t.equal((await v.verify(token)).ok && 'miss', 'miss', 'first call verifies');
   const second = await v.verify(token);
   t.equal(second.ok && second.cached, true, 'second call is a hit');
+  t.throws(() => {
+    if (second.ok) (second.token.claims as Record<string, unknown>).sub = 'admin';
+  }, TypeError, 'cached claims are frozen');
   v.clearCache();
   const third = await v.verify(token);
   t.equal(third.ok && third.cached, false, 'after clearCache: verified again');
