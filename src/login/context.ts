@@ -98,9 +98,9 @@ export function createEnvFactory(deps: LoginDeps, limiter: RateLimiter): (state:
   };
 }
 
-/** Counts and audits one outcome. */
+/** Counts (logins only) and audits one outcome. */
 export function recordOutcome(env: LoginEnv, info: RequestInfo, o: Outcome): void {
-  env.deps.recorder.metrics.login(o.kind, o.result);
+  if (o.event !== 'logout') env.deps.recorder.metrics.login(o.kind, o.result);
   env.deps.recorder.audit.write({
     event: o.event ?? 'login',
     kind: o.kind,
