@@ -65,7 +65,7 @@ export async function passwordLogin(req: IncomingMessage, res: ServerResponse, i
   if (!verified.ok) return fail('error', verified.reason);
   const { session } = verified;
   env.limiter.forget(userKey);
-  const headers = wantsCookie ? { 'set-cookie': await sessionCookies(env, session, grant.tokens.refreshToken) } : {};
+  const headers: Record<string, string[]> = wantsCookie ? { 'set-cookie': await sessionCookies(env, session, grant.tokens.refreshToken) } : {};
   const id = session.identity;
   sendJson(
     res,

@@ -51,7 +51,7 @@ export function createSealer(secret: string, now: () => number): Sealer {
           requiredClaims: ['iat', 'exp'],
           currentDate: new Date(now()),
         });
-        return payload as Record<string, unknown>;
+        return payload;
       } catch {
         return undefined;
       }
