@@ -51,15 +51,18 @@ export async function runServe(file: string, opts: ServeOptions = {}): Promise<n
       const next = await loadConfigFile(file);
       if (!next.ok) {
         sidecar.metrics.configReload('error');
+        sidecar.audit({ event: 'config_reload', decision: 'denied', reason: 'invalid_config' });
         log.reloadFailed({ file, problems: next.problems.map(formatProblem) });
         return;
       }
       try {
         await sidecar.reload(next.config);
         sidecar.metrics.configReload('ok');
+        sidecar.audit({ event: 'config_reload', decision: 'allowed' });
         log.reloaded({ file });
       } catch (err) {
         sidecar.metrics.configReload('error');
+        sidecar.audit({ event: 'config_reload', decision: 'denied', reason: 'invalid_config' });
         log.reloadFailed({ file, problems: [startupError(err)] });
       }
     });

@@ -13,7 +13,7 @@ import { createAdminHandler } from '../admin/server.js';
 import { createHandlers } from '../http/handler.js';
 import type { HandlerDeps } from '../http/handler.js';
 import { createAuditSink } from '../observe/audit.js';
-import type { AuditSink } from '../observe/audit.js';
+import type { AuditEvent, AuditSink } from '../observe/audit.js';
 import { createMetrics } from '../observe/metrics.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { OpLog } from '../observe/log.js';
@@ -29,6 +29,8 @@ export interface Sidecar {
   state(): RuntimeState;
   reload(config: RuntimeConfig): Promise<void>;
   reopenAudit(): void;
+  /** Writes a non-request audit event (config reloads). */
+  audit(event: AuditEvent): void;
   shutdown(): Promise<void>;
 }
 
@@ -145,6 +147,9 @@ export async function startSidecar(
     },
     reopenAudit() {
       audit.reopen();
+    },
+    audit(event) {
+      audit.write(event);
     },
     async shutdown() {
       draining = true;

@@ -1,0 +1,145 @@
+/**
+ * A real nginx with examples/nginx/portcullis.conf (addresses rewritten) asks the built
+ * portcullis (forward-auth only) for every request through `auth_request`, in front of the echo
+ * upstream. Each test asserts nginx's answer and what the upstream saw, or that it saw nothing.
+ * Without nginx this file fails: the example must be proven, not skipped.
+ */
+import t from 'tap';
+import { harness } from '../support/harness.js';
+import { http } from '../support/http.js';
+import type { Echoed } from '../support/http.js';
+import { findNginx, startNginx } from '../support/nginx.js';
+
+const ROUTES = `
+  - name: public
+    match: { path: /public }
+    auth: public
+  - name: admin
+    match: { path: /admin }
+    require: { roles: [admin] }
+  - name: app
+    match: { path: / }
+`;
+
+if (findNginx() === undefined) {
+  t.fail('nginx is required for this test and was not found; install it: apt-get install -y nginx');
+} else {
+  await suite();
+}
+
+async function suite(): Promise<void> {
+  const h = await harness(t, { routes: ROUTES });
+  const nginx = await startNginx({ sidecar: new URL(h.sidecar.url).host, app: new URL(h.upstream.url).host });
+  t.teardown(() => nginx.close());
+  const alice = await h.login('alice');
+  const admin = await h.login('admin');
+  const aliceUser = h.idp.users.find((u) => u.username === 'alice')!;
+  const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+  const get = (path: string, headers: Record<string, string> = {}): ReturnType<typeof http> =>
+    http(`${nginx.url}/`, { rawPath: path, headers });
+
+  t.beforeEach(() => h.upstream.reset());
+
+  t.test('the sidecar runs forward-auth only, so nginx is the only way to the upstream', async (t) => {
+    const direct = await http(`${h.sidecar.url}/hello`, { headers: bearer(alice) });
+    t.equal(direct.status, 404, 'no proxy route on the sidecar');
+    t.equal(h.upstream.requests().length, 0);
+  });
+
+  t.test('a real IdP token: 200 from the upstream with identity headers set by nginx from the decision', async (t) => {
+    const res = await get('/hello?x=1', { ...bearer(alice), 'x-auth-request-user': 'mallory', 'x-auth-request-roles': 'admin' });
+    t.equal(res.status, 200);
+    const seen = res.json<Echoed>();
+    t.equal(seen.url, '/hello?x=1');
+    t.equal(seen.headers['x-auth-request-user'], aliceUser.id, 'the client copy is replaced');
+    t.equal(seen.headers['x-auth-request-email'], aliceUser.email);
+    t.equal(seen.headers['x-auth-request-preferred-username'], 'alice');
+    t.equal(seen.headers['x-auth-request-groups'], aliceUser.groups.join(','));
+    t.match(String(seen.headers['x-auth-request-roles']), /analyst/);
+    t.notMatch(String(seen.headers['x-auth-request-roles']), /admin/, 'the client roles are replaced');
+    t.equal(h.upstream.requests().length, 1, 'the auth subrequest never reaches the upstream');
+  });
+
+  t.test('public route: no token needed, and a client X-Auth-Request-User does not get through', async (t) => {
+    const res = await get('/public/page', { 'x-auth-request-user': 'mallory' });
+    t.equal(res.status, 200);
+    t.equal(res.json<Echoed>().headers['x-auth-request-user'], undefined);
+  });
+
+  t.test('no token: 401 JSON with the bare challenge from portcullis; the upstream saw nothing', async (t) => {
+    const res = await get('/hello', { 'x-auth-request-user': 'admin' });
+    t.equal(res.status, 401);
+    t.equal(res.headers['www-authenticate'], 'Bearer realm="portcullis"');
+    t.equal(res.json().error, 'unauthorized');
+    t.equal(h.upstream.requests().length, 0);
+  });
+
+  t.test('no token from a browser: 302 to /_auth/start with the original URI', async (t) => {
+    const res = await get('/hello/page?tab=2', { accept: 'text/html,application/xhtml+xml' });
+    t.equal(res.status, 302);
+    t.equal(new URL(String(res.headers.location), nginx.url).pathname, '/_auth/start');
+    t.equal(new URL(String(res.headers.location), nginx.url).searchParams.get('rd'), '/hello/page?tab=2');
+    t.equal(h.upstream.requests().length, 0);
+  });
+
+  const invalid: Array<[string, () => Promise<string>, string]> = [
+    ['expired token', () => h.mintToken({ exp: Math.floor(Date.now() / 1000) - 3600 }), 'invalid_token'],
+    ['token of an untrusted issuer', () => h.mintToken({ iss: 'https://evil.example' }), 'invalid_token'],
+    ['token signed by a key the issuer does not publish', () => h.mintToken({}, { kid: 'not-published' }), 'invalid_token'],
+    ['garbage token', () => Promise.resolve('not.a.jwt'), 'invalid_token'],
+  ];
+  for (const [name, token, error] of invalid) {
+    t.test(`${name}: 401 with error="${error}" in WWW-Authenticate; the upstream saw nothing`, async (t) => {
+      const res = await get('/hello', bearer(await token()));
+      t.equal(res.status, 401);
+      const challenge = String(res.headers['www-authenticate']);
+      t.match(challenge, new RegExp(`^Bearer realm="portcullis", error="${error}"`));
+      t.equal(challenge.split('Bearer realm=').length - 1, 1, 'exactly one challenge');
+      t.equal(h.upstream.requests().length, 0);
+    });
+  }
+
+  t.test('require: roles [admin] → 403 for alice, 200 for admin', async (t) => {
+    const denied = await get('/admin/panel', bearer(alice));
+    t.equal(denied.status, 403);
+    t.equal(h.upstream.requests().length, 0);
+    const allowed = await get('/admin/panel', bearer(admin));
+    t.equal(allowed.status, 200);
+    t.equal(allowed.json<Echoed>().headers['x-auth-request-preferred-username'], 'admin');
+  });
+
+  const paths: Array<[string, string, number, string | undefined]> = [
+    ['dot segments out of a public prefix are judged as /admin', '/public/../admin', 403, undefined],
+    ['dot segments into a public prefix are judged as /public', '/admin/../public/x', 200, '/public/x'],
+    ['an encoded dot segment is judged as /admin', '/public/%2e%2e/admin', 403, undefined],
+    ['collapsed slashes are judged as /admin', '//admin', 403, undefined],
+  ];
+  for (const [name, raw, status, judged] of paths) {
+    t.test(`path ${raw}: ${name} (alice → ${status})`, async (t) => {
+      const res = await get(raw, bearer(alice));
+      t.equal(res.status, status);
+      if (judged === undefined) {
+        t.equal(h.upstream.requests().length, 0);
+        return;
+      }
+      const seen = res.json<Echoed>();
+      t.equal(new URL(seen.url, 'http://upstream.invalid').pathname, judged, 'the upstream resolves the path portcullis judged');
+    });
+  }
+
+  t.test('a path portcullis refuses (encoded slash) never reaches the upstream', async (t) => {
+    const res = await get('/public%2F..%2Fadmin', bearer(alice));
+    t.equal(res.status, 500, 'nginx turns the 400 of the decision into a 500');
+    t.equal(h.upstream.requests().length, 0);
+  });
+
+  t.test('the decision endpoint is internal: a client cannot call /_auth/verify through nginx', async (t) => {
+    const res = await get('/_auth/verify', { ...bearer(alice), 'x-original-uri': '/admin' });
+    t.equal(res.status, 404);
+  });
+
+  t.test('no token ever appears in the sidecar or nginx logs', async (t) => {
+    const everything = [...h.sidecar.stderr(), ...h.sidecar.stdout(), ...nginx.stderr()].join('\n');
+    for (const token of [alice, admin]) t.notOk(everything.includes(token.slice(-16)));
+  });
+}
