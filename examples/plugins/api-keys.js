@@ -13,6 +13,7 @@
 //
 // Only hashes live in the config, so the file is no secret. A request without the header is
 // "not mine" (null: the next authenticator is tried); an unknown key is denied.
+import { Buffer } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** @type {import('portcullis').AuthenticatorFactory} */

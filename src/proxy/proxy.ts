@@ -126,7 +126,7 @@ export function createProxy(opts: { connections?: number } = {}): Proxy {
           {
             origin,
             path: upstreamPath(route, base, path, query),
-            method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+            method: req.method ?? 'GET',
             headers: headers as Record<string, string | string[]>,
             body: hasBody ? req : null,
             headersTimeout: route.timeoutMs,
@@ -166,7 +166,7 @@ export function createProxy(opts: { connections?: number } = {}): Proxy {
         protocol: 'websocket',
         signal,
       } as Dispatcher.UpgradeOptions & { origin: string });
-      return { headers: data.headers as IncomingMessage['headers'], socket: data.socket };
+      return { headers: data.headers, socket: data.socket };
     },
 
     close() {

@@ -100,7 +100,7 @@ export async function startSidecar(
     if (draining) res.shouldKeepAlive = false;
     handlers.onRequest(req, res);
   });
-  main.on('upgrade', handlers.onUpgrade);
+  main.on('upgrade', (req, socket, head) => handlers.onUpgrade(req, socket, head));
   main.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     else socket.destroy();

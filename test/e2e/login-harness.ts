@@ -45,8 +45,8 @@ export interface HarnessOptions {
   /** Extra YAML under `login:` (indented two spaces), e.g. rate_limit. */
   readonly login?: string;
   readonly browser?: boolean;
-  /** Token endpoint override, e.g. an unreachable one (via a discovery stand-in is not needed: the issuer is). */
-  readonly issuerUrl?: (idp: DevIdp) => string;
+  /** Clock of the login module (flow and refresh cookie expiry, ID token checks). */
+  readonly now?: () => number;
 }
 
 function configYaml(idp: DevIdp, publicUrl: string, upstream: string, opts: HarnessOptions): string {
@@ -57,7 +57,7 @@ admin:
 public_url: ${publicUrl}
 issuers:
   - name: dev
-    issuer: ${opts.issuerUrl?.(idp) ?? idp.issuer}
+    issuer: ${idp.issuer}
     audiences: [api]
     jwks:
       timeout: 2s
@@ -82,7 +82,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const log = createOpLog((line) => logs.push(line));
   const metrics = createMetrics({ tokenSeriesLimit: 100, defaultMetrics: false });
   const recorder = { metrics, audit: { write: (e: AuditEvent) => void audit.push(e), reopen: () => undefined, close: () => Promise.resolve() } };
-  const login = createLogin({ recorder, log });
+  const login = createLogin({ recorder, log, ...(opts.now === undefined ? {} : { now: opts.now }) });
   let state: RuntimeState | undefined;
   const proxy = createProxy();
   const handlers = createHandlers({ state: () => state as RuntimeState, proxy, recorder, log, extraRoutes: login.route });

@@ -1,0 +1,125 @@
+/**
+ * `portcullis check` and the program's usage rules, run as real processes of the built CLI:
+ * every invalid fixture prints exactly its .expected lines and exits 1, every valid one exits
+ * 0; usage errors exit 2; `--online` loads a live dev IdP and reports a failing issuer at its
+ * own line.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { startDevIdp } from '../../src/dev/idp.js';
+import { startJwksServer } from '../support/jwks-server.js';
+import { runCli, writeConfig } from '../support/sidecar.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// The .expected files name the fixtures relative to the project root, as `check` prints them.
+process.chdir(ROOT);
+
+/** Nothing from the caller's environment may fill a fixture's `${...}` or pick a config. */
+const CLEAN: NodeJS.ProcessEnv = {
+  PORTCULLIS_CONFIG: undefined,
+  OIDC_CLIENT_SECRET: undefined,
+  COOKIE_SECRET: undefined,
+  JWT_SECRET: undefined,
+  PORTCULLIS_TEST_PORT: undefined,
+  PORTCULLIS_TEST_ISSUER: undefined,
+  PORTCULLIS_TEST_SECRET: undefined,
+  PORTCULLIS_TEST_A: undefined,
+  PORTCULLIS_TEST_B: undefined,
+};
+const SECRETS: NodeJS.ProcessEnv = {
+  ...CLEAN,
+  OIDC_CLIENT_SECRET: 'client-secret-from-env',
+  COOKIE_SECRET: 'cookie-secret-0123456789abcdef-0123',
+  JWT_SECRET: 'jwt-secret-0123456789abcdef',
+};
+const VERSION = (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string }).version;
+const fixtures = (folder: string): string[] =>
+  readdirSync(`${ROOT}test/fixtures/config/${folder}`)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => `test/fixtures/config/${folder}/${f}`);
+
+/** Runs `check` on every file, three processes at a time; each test awaits its own result. */
+function checkAll(jobs: ReadonlyArray<readonly [string, NodeJS.ProcessEnv]>): Map<string, ReturnType<typeof runCli>> {
+  const results: Array<ReturnType<typeof runCli>> = [];
+  for (const [i, [file, env]] of jobs.entries()) {
+    const turn = results[i - 3] ?? Promise.resolve();
+    const run = (): ReturnType<typeof runCli> => runCli(['check', '-c', file], { env });
+    results.push(turn.then(run, run));
+  }
+  return new Map(jobs.map(([file], i) => [file, results[i]!]));
+}
+
+const invalid = fixtures('invalid');
+t.ok(invalid.length >= 12, 'the invalid fixtures are found');
+const valid = fixtures('valid');
+const runs = checkAll([...invalid.map((f) => [f, CLEAN] as const), ...valid.map((f) => [f, SECRETS] as const)]);
+for (const file of invalid) {
+  t.test(`check ${file}: exactly the lines of its .expected, exit 1`, async (t) => {
+    const res = await runs.get(file)!;
+    t.equal(res.stdout, readFileSync(file.replace(/\.yaml$/, '.expected'), 'utf8'));
+    t.equal(res.code, 1);
+  });
+}
+
+for (const file of valid) {
+  t.test(`check ${file}: ok, exit 0`, async (t) => {
+    const res = await runs.get(file)!;
+    t.match(res.stdout, new RegExp(`^${file.replaceAll('.', '\\.')}: ok \\(\\d+ issuer\\(s\\), \\d+ route\\(s\\)\\)\\n$`));
+    t.equal(res.stderr, '');
+    t.equal(res.code, 0);
+  });
+}
+
+const [anInvalid = '', aValid = ''] = [invalid[0], valid[0]];
+const usage: Array<[string, string[], NodeJS.ProcessEnv, number, (out: { stdout: string; stderr: string }) => boolean]> = [
+  ['check without -c and without PORTCULLIS_CONFIG is a usage error', ['check'], CLEAN, 2, (o) => o.stderr.includes('no config file')],
+  ['an unknown option is a usage error', ['check', '--bogus', '-c', aValid], SECRETS, 2, (o) => o.stderr.includes("unknown option '--bogus'")],
+  ['an unknown command is a usage error', ['bogus'], CLEAN, 2, (o) => o.stderr.includes("unknown command 'bogus'")],
+  ['--version prints the package version', ['--version'], CLEAN, 0, (o) => o.stdout === `${VERSION}\n`],
+  ['-V prints the package version', ['-V'], CLEAN, 0, (o) => o.stdout === `${VERSION}\n`],
+  ['--help lists the commands', ['--help'], CLEAN, 0, (o) => ['serve', 'check', 'verify', 'dev'].every((c) => o.stdout.includes(`  ${c} `))],
+  ['check --help shows its options', ['check', '--help'], CLEAN, 0, (o) => o.stdout.includes('--online') && o.stdout.includes('--config')],
+  ['PORTCULLIS_CONFIG is honoured for an invalid file', ['check'], { ...CLEAN, PORTCULLIS_CONFIG: anInvalid }, 1, (o) => o.stdout === readFileSync(anInvalid.replace(/\.yaml$/, '.expected'), 'utf8')],
+  ['PORTCULLIS_CONFIG is honoured for a valid file', ['check'], { ...SECRETS, PORTCULLIS_CONFIG: aValid }, 0, (o) => o.stdout.startsWith(`${aValid}: ok`)],
+  ['-c wins over PORTCULLIS_CONFIG', ['check', '-c', aValid], { ...SECRETS, PORTCULLIS_CONFIG: anInvalid }, 0, (o) => o.stdout.startsWith(`${aValid}: ok`)],
+  ['a missing file is reported at 1:1, exit 1', ['check', '-c', 'test/fixtures/config/nope.yaml'], CLEAN, 1, (o) => o.stdout.startsWith('test/fixtures/config/nope.yaml:1:1 cannot read the config file')],
+];
+for (const [name, args, env, code, expectOutput] of usage) {
+  t.test(`portcullis ${args.join(' ')}: ${name} (exit ${code})`, async (t) => {
+    const res = await runCli(args, { env });
+    t.equal(res.code, code);
+    t.ok(expectOutput(res), `output as expected:\n${res.stdout}${res.stderr}`);
+  });
+}
+
+t.test('check --online', async (t) => {
+  const [idp, broken] = await Promise.all([startDevIdp(), startJwksServer([])]);
+  t.teardown(() => Promise.all([idp.close(), broken.close()]));
+  broken.modes.discovery = 'error500';
+
+  t.test('a live dev IdP: keys loaded, exit 0', async (t) => {
+    const file = writeConfig(`issuers:\n  - name: idp\n    issuer: ${idp.issuer}\n    audiences: [api]\n`);
+    const res = await runCli(['check', '--online', '-c', file], { env: CLEAN });
+    t.equal(res.stdout, `${file}: ok (1 issuer(s), 0 route(s), keys loaded)\n`);
+    t.equal(res.code, 0);
+  });
+
+  t.test('an issuer whose discovery answers 500: one line at that issuer, exit 1', async (t) => {
+    const yaml = `# two issuers, the second one broken
+issuers:
+  - name: idp
+    issuer: ${idp.issuer}
+  - name: broken
+    issuer: ${broken.url}
+`;
+    const file = writeConfig(yaml);
+    const res = await runCli(['check', '--online', '-c', file], { env: CLEAN });
+    const lines = res.stdout.split('\n').filter((l) => l !== '');
+    t.equal(lines.length, 1, res.stdout);
+    t.match(lines[0], new RegExp(`^${file.replaceAll('.', '\\.')}:5:5 issuers\\[1\\]: .*500`));
+    t.equal(res.code, 1);
+    t.ok(broken.hits.discovery >= 1, 'the issuer was really asked');
+  });
+});

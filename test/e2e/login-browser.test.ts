@@ -1,0 +1,227 @@
+import t from 'tap';
+import { Browser } from '../support/browser.js';
+import { COOKIE_SECRET, assertNoLeak, startHarness } from './login-harness.js';
+
+let skewMs = 0;
+const h = await startHarness({ now: () => Date.now() + skewMs });
+t.teardown(() => h.close());
+const START = `${h.url}/_auth/start`;
+const CALLBACK = `${h.url}/_auth/callback`;
+const ALICE = { username: 'alice', password: 'alice-password' };
+const atCallback = (u: URL): boolean => u.pathname === '/_auth/callback';
+
+/** Values that must never show up in an error body, an audit line or a log line. */
+const secrets: string[] = [h.idp.clientSecret, COOKIE_SECRET, 'alice-password'];
+const errorBodies: string[] = [];
+
+/** Signs in at the IdP and stops at the redirect back to the callback (not yet requested). */
+async function untilCallback(browser: Browser, rd = '/'): Promise<URL> {
+  const page = await browser.login(`${START}?rd=${encodeURIComponent(rd)}`, { ...ALICE, stopAt: atCallback });
+  const url = new URL(page.url);
+  secrets.push(url.searchParams.get('code') ?? '', url.searchParams.get('state') ?? '');
+  return url;
+}
+
+async function expectRefused(t: Tap.Test, browser: Browser, url: string, status: number, error: string, description: string): Promise<void> {
+  const tokenCalls = h.idp.counters().token;
+  const res = await browser.request(url);
+  const text = await res.text();
+  errorBodies.push(text);
+  t.equal(res.status, status, description);
+  t.equal((JSON.parse(text) as { error: string }).error, error, description);
+  t.equal(h.idp.counters().token, tokenCalls, `${description}: no token endpoint call`);
+  t.notOk(res.headers.getSetCookie().some((c) => c.startsWith('access_token=') && !c.startsWith('access_token=;')), `${description}: no auth cookie`);
+}
+
+t.test('full flow: start -> IdP form -> callback -> cookies -> protected route', async (t) => {
+  const browser = new Browser();
+  const start = await browser.request(`${START}?rd=${encodeURIComponent('/dashboard?tab=1&x=<b>')}`);
+  t.equal(start.status, 302);
+  const auth = new URL(start.headers.get('location') ?? '');
+  t.equal(`${auth.origin}${auth.pathname}`, `${h.idp.issuer}/auth`, 'to the discovered authorization endpoint');
+  const q = auth.searchParams;
+  t.same(
+    { response_type: q.get('response_type'), client_id: q.get('client_id'), redirect_uri: q.get('redirect_uri'), scope: q.get('scope'), method: q.get('code_challenge_method') },
+    { response_type: 'code', client_id: h.idp.clientId, redirect_uri: CALLBACK, scope: 'openid profile email', method: 'S256' },
+  );
+  for (const name of ['state', 'nonce', 'code_challenge']) t.match(q.get(name), /^[A-Za-z0-9_-]{43}$/, `${name}: 32 random bytes`);
+  const cookies = start.headers.getSetCookie();
+  t.match(cookies[0], new RegExp(`^portcullis_flow_${q.get('state')!.slice(0, 8)}=[^;]+; HttpOnly; Secure; SameSite=Lax; Path=/_auth/callback; Max-Age=600$`));
+  t.equal(cookies[1], 'access_token=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT', 'session fixation: auth cookie cleared');
+
+  const page = await browser.login(auth.href, ALICE);
+  t.equal(new URL(page.url).pathname, '/_auth/callback');
+  t.equal(page.status, 200, 'a page, not a 302 (the Strict cookie would be missing)');
+  t.match(page.headers.get('content-type'), /^text\/html/);
+  t.match(page.body, '<meta http-equiv="refresh" content="0;url=/dashboard?tab=1&amp;x=&lt;b&gt;">');
+  const jar = browser.cookiesFor(`${h.url}/`);
+  t.ok(jar.access_token, 'auth cookie set');
+  t.ok(jar.access_token_refresh, 'refresh cookie set');
+  t.same(Object.keys(browser.cookiesFor(CALLBACK)).filter((n) => n.startsWith('portcullis_flow_')), [], 'flow cookie cleared');
+  secrets.push(jar.access_token!, jar.access_token_refresh!);
+
+  const app = await browser.goto(`${h.url}/dashboard?tab=1`);
+  t.equal(app.status, 200, 'protected route reachable with the cookie');
+  const seen = JSON.parse(app.body) as { headers: Record<string, string> };
+  t.equal(seen.headers['x-auth-request-preferred-username'], 'alice');
+  t.equal(await h.logins('browser', 'success'), 1);
+  t.match(h.audit.filter((e) => e.event === 'login').at(-1), { event: 'login', kind: 'browser', decision: 'allowed', user: 'f3b0c2a4-0000-4000-8000-00000000a11c', status: 200, path: '/_auth/callback' });
+});
+
+t.test('rd through start: hostile values refused with 400, benign ones accepted', async (t) => {
+  const rows: ReadonlyArray<readonly [string, string, number]> = [
+    ['path', '/app', 302],
+    ['path with query', '/app?a=1&b=2', 302],
+    ['public_url origin', `${h.url}/x`, 302],
+    ['allow-listed host', 'https://allowed.example.org/', 302],
+    ['scheme-relative', '//evil.example/', 400],
+    ['backslash', '/\\evil.example', 400],
+    ['encoded backslash', '/%5Cevil.example', 400],
+    ['tab smuggling', '/\t/evil.example', 400],
+    ['foreign host', 'https://evil.example/', 400],
+    ['userinfo trick', `${h.url}@evil.example/`, 400],
+    ['javascript scheme', 'javascript:alert(1)', 400],
+    ['subdomain of the allowed host is not the host', 'https://x.allowed.example.org/', 400],
+    ['encoded double slash', '/%2F%2Fevil.example', 400],
+  ];
+  for (const [description, rd, status] of rows) {
+    const res = await fetch(`${START}?rd=${encodeURIComponent(rd)}`, { redirect: 'manual' });
+    const text = await res.text();
+    t.equal(res.status, status, description);
+    if (status === 400) {
+      t.equal((JSON.parse(text) as { error: string }).error, 'invalid_request', description);
+      t.equal(res.headers.get('set-cookie'), null, `${description}: no flow cookie`);
+      errorBodies.push(text);
+    }
+  }
+  const missing = await fetch(START, { redirect: 'manual' });
+  t.equal(missing.status, 302, 'missing rd means /');
+  t.equal((await fetch(START, { method: 'POST', redirect: 'manual' })).status, 405);
+});
+
+t.test('final redirect target after callback', async (t) => {
+  const rows: ReadonlyArray<readonly [string, string, string]> = [
+    ['missing rd goes to /', '', 'content="0;url=/"'],
+    ['absolute URL on public_url', `${h.url}/reports?q=a"b`, `content="0;url=${h.url}/reports?q=a%22b"`],
+    ['allow-listed host', 'https://allowed.example.org/home', 'content="0;url=https://allowed.example.org/home"'],
+  ];
+  for (const [description, rd, expected] of rows) {
+    const browser = new Browser();
+    const start = rd === '' ? START : `${START}?rd=${encodeURIComponent(rd)}`;
+    const page = await browser.login(start, ALICE);
+    t.equal(page.status, 200, description);
+    t.match(page.body, expected, description);
+  }
+});
+
+t.test('state tampering, expiry and replay: 400 invalid_state, zero token-endpoint calls', async (t) => {
+  const browser = new Browser();
+  const cb = await untilCallback(browser);
+  const state = cb.searchParams.get('state')!;
+  const flowName = `portcullis_flow_${state.slice(0, 8)}`;
+  const sealed = browser.cookiesFor(CALLBACK)[flowName]!;
+  const withParams = (params: Record<string, string | null>): string => {
+    const u = new URL(cb.href);
+    for (const [k, v] of Object.entries(params)) {
+      if (v === null) u.searchParams.delete(k);
+      else u.searchParams.set(k, v);
+    }
+    return u.href;
+  };
+
+  await expectRefused(t, new Browser(), cb.href, 400, 'invalid_request', 'another browser (no flow cookie)');
+  await expectRefused(t, browser, withParams({ state: `${state.slice(0, 8)}${'A'.repeat(35)}` }), 400, 'invalid_request', 'state changed, same cookie name');
+  await expectRefused(t, browser, withParams({ state: null }), 400, 'invalid_request', 'state missing');
+  await expectRefused(t, browser, withParams({ state: 'short' }), 400, 'invalid_request', 'state malformed');
+  await expectRefused(t, browser, withParams({ iss: 'https://evil.example' }), 400, 'invalid_request', 'iss of another issuer (RFC 9207)');
+
+  const tampered = new Browser();
+  const flip = sealed.slice(0, -2) + (sealed.endsWith('AA') ? 'BB' : 'AA');
+  const tamperedRes = await tampered.request(cb.href, { headers: { cookie: `${flowName}=${flip}` } });
+  t.equal(tamperedRes.status, 400, 'tampered flow cookie');
+  errorBodies.push(await tamperedRes.text());
+
+  skewMs = 601_000;
+  const expiredCalls = h.idp.counters().token;
+  const expired = await fetch(cb.href, { headers: { cookie: `${flowName}=${sealed}` } });
+  skewMs = 0;
+  t.equal(expired.status, 400, 'flow cookie older than 10 minutes');
+  t.equal(h.idp.counters().token, expiredCalls, 'expired: no token call');
+  errorBodies.push(await expired.text());
+
+  const errorParam = withParams({ error: 'access_denied', code: null });
+  const denied = await fetch(errorParam, { headers: { cookie: `${flowName}=${sealed}` } });
+  t.equal(denied.status, 401, 'IdP error parameter');
+  t.equal(((await denied.json()) as { error: string }).error, 'invalid_grant');
+  t.match(denied.headers.getSetCookie()[0], new RegExp(`^${flowName}=; .*Max-Age=0`), 'flow cookie cleared on an error answer too');
+
+  const ok = await browser.goto(cb.href);
+  t.equal(ok.status, 200, 'the genuine callback still works once');
+  await expectRefused(t, browser, cb.href, 400, 'invalid_request', 'replayed callback (flow cookie gone)');
+  t.ok((await h.logins('browser', 'invalid_state')) >= 8);
+});
+
+t.test('PKCE: a code from one flow with the state of another is refused by the IdP', async (t) => {
+  const browser = new Browser();
+  const a = await untilCallback(browser, '/a');
+  const b = await untilCallback(browser, '/b');
+  const mixed = new URL(a.href);
+  mixed.searchParams.set('state', b.searchParams.get('state')!);
+  const res = await browser.request(mixed.href);
+  errorBodies.push(await res.text());
+  t.equal(res.status, 401, 'code_verifier of flow b does not match the challenge of code a');
+  t.notOk(browser.cookiesFor(`${h.url}/`).access_token, 'no auth cookie');
+});
+
+t.test('refresh after the access cookie expires', async (t) => {
+  let clock = Date.now();
+  const browser = new Browser({ now: () => clock });
+  await browser.login(START, ALICE);
+  const first = browser.cookiesFor(`${h.url}/`);
+  t.ok(first.access_token && first.access_token_refresh);
+  clock += 301_000;
+  t.notOk(browser.cookiesFor(`${h.url}/`).access_token, 'access cookie expired in the jar');
+  const before = h.idp.counters().token;
+  const page = await browser.goto(`${h.url}/after-refresh`);
+  t.equal(page.status, 200, 'served after a silent refresh');
+  t.equal(h.idp.counters().token, before + 1, 'one refresh_token grant');
+  const renewed = browser.cookiesFor(`${h.url}/`);
+  t.ok(renewed.access_token, 'new auth cookie');
+  t.not(renewed.access_token_refresh, first.access_token_refresh, 'rotated refresh token sealed anew');
+  t.equal(await h.logins('browser', 'refreshed'), 1);
+  secrets.push(renewed.access_token!, renewed.access_token_refresh!);
+
+  const bad = new Browser();
+  const res = await bad.request(`${h.url}/after-refresh`, { headers: { cookie: `access_token_refresh=${first.access_token_refresh!.slice(0, -3)}xyz` } });
+  t.equal(res.status, 302, 'a broken refresh cookie: the browser is sent to log in');
+  t.ok(res.headers.getSetCookie().some((c) => c.startsWith('access_token_refresh=; ')), 'and the refresh cookie is cleared');
+  t.equal(await h.logins('browser', 'refresh_failed'), 1);
+});
+
+t.test('logout clears cookies and redirects to the end-session endpoint', async (t) => {
+  const browser = new Browser();
+  await browser.login(START, ALICE);
+  const res = await browser.request(`${h.url}/_auth/logout`);
+  t.equal(res.status, 302);
+  const target = new URL(res.headers.get('location') ?? '');
+  t.equal(`${target.origin}${target.pathname}`, `${h.idp.issuer}/session/end`);
+  t.equal(target.searchParams.get('client_id'), h.idp.clientId);
+  t.equal(target.searchParams.get('post_logout_redirect_uri'), `${h.url}/`);
+  t.same(res.headers.getSetCookie(), [
+    'access_token=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+    'access_token_refresh=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+  ]);
+  t.same(browser.cookiesFor(`${h.url}/`), {}, 'the jar is empty');
+  const idpPage = await browser.goto(target.href);
+  t.equal(idpPage.status, 200, 'the IdP accepts the end-session request');
+  t.match(h.audit.at(-1), { event: 'logout', decision: 'allowed', status: 302 });
+  t.equal((await fetch(`${h.url}/_auth/logout`, { method: 'PUT' })).status, 405);
+});
+
+t.test('no token, code, state or secret in any error body, audit line or log line', async (t) => {
+  t.ok(errorBodies.length >= 15);
+  const needles = secrets.filter((s) => s !== '');
+  t.equal(assertNoLeak(errorBodies.join('\n'), needles), undefined, 'error bodies');
+  t.equal(assertNoLeak(JSON.stringify(h.audit), needles), undefined, 'audit');
+  t.equal(assertNoLeak(h.logs.join('\n'), needles), undefined, 'operational log');
+});
