@@ -5,11 +5,11 @@
  * scrapes never pass through the auth pipeline.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Metrics } from '../observe/metrics.js';
 import { versionInfo } from '../version.js';
 
 export interface AdminDeps {
-  readonly metrics: Metrics;
+  /** The Prometheus exposition (one process, or aggregated over workers). */
+  render(): Promise<{ contentType: string; body: string }>;
   /** Why the sidecar is not ready, or undefined when it is. */
   notReadyReason(): string | undefined;
 }
@@ -41,7 +41,7 @@ export function createAdminHandler(deps: AdminDeps): (req: IncomingMessage, res:
         json(res, 200, versionInfo());
         return;
       case '/metrics':
-        deps.metrics.render().then(
+        deps.render().then(
           ({ contentType, body }) => {
             res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
             res.end(body);

@@ -9,12 +9,12 @@ import { createOpLog } from '../observe/log.js';
 import type { OpLog } from '../observe/log.js';
 import { startSidecar } from '../runtime/sidecar.js';
 import type { Sidecar } from '../runtime/sidecar.js';
-import type { HandlerDeps } from '../http/handler.js';
 import { VERSION } from '../version.js';
+import cluster from 'node:cluster';
+import { attachWorker, runPrimary } from '../runtime/cluster.js';
 
 export interface ServeOptions {
   readonly log?: OpLog;
-  readonly extraRoutes?: HandlerDeps['extraRoutes'];
   /** Called once the sidecar listens (dev mode prints its tour here). */
   readonly onReady?: (sidecar: Sidecar) => void;
 }
@@ -34,14 +34,24 @@ export async function runServe(file: string, opts: ServeOptions = {}): Promise<n
     for (const p of loaded.problems) process.stderr.write(`${formatProblem(p)}\n`);
     return 1;
   }
+  const clustered = loaded.config.workers > 1;
+  if (clustered && cluster.isPrimary) {
+    try {
+      return await runPrimary(file, loaded.config, log);
+    } catch (err) {
+      log.fatal(startupError(err));
+      return 1;
+    }
+  }
   let sidecar: Sidecar;
   try {
-    sidecar = await startSidecar(loaded.config, { log, ...(opts.extraRoutes ? { extraRoutes: opts.extraRoutes } : {}) });
+    sidecar = await startSidecar(loaded.config, { log, admin: !clustered });
   } catch (err) {
     log.fatal(startupError(err));
     return 1;
   }
-  log.ready({ listen: sidecar.listen, admin: sidecar.admin });
+  const detach = clustered ? attachWorker(sidecar.metrics.registry, sidecar.listen, () => sidecar.isReady()) : undefined;
+  if (!clustered) log.ready({ listen: sidecar.listen, admin: sidecar.admin });
   opts.onReady?.(sidecar);
 
   let reloading = Promise.resolve();
@@ -77,6 +87,8 @@ export async function runServe(file: string, opts: ServeOptions = {}): Promise<n
   log.shuttingDown({ signal });
   await reloading;
   await sidecar.shutdown();
-  log.stopped();
+  detach?.();
+  if (clustered) process.disconnect(); // the IPC channel would keep a worker alive
+  else log.stopped();
   return 0;
 }

@@ -19,6 +19,8 @@ import type { Recorder } from '../runtime/record.js';
 import type { OpLog } from '../observe/log.js';
 import type { Proxy } from '../proxy/proxy.js';
 import { createSourceFilter, readForwardedRequest } from '../forward-auth/endpoint.js';
+import type { Login } from '../login/index.js';
+import { parseCookies, removeCookie } from './cookies.js';
 import { readRequestInfo } from './request-info.js';
 import type { RequestInfo } from './request-info.js';
 import { sendError, sendJson, sendSocketError } from './respond.js';
@@ -28,8 +30,8 @@ export interface HandlerDeps {
   readonly proxy: Proxy;
   readonly recorder: Recorder;
   readonly log: OpLog;
-  /** Extra endpoints (login); return true when handled. */
-  readonly extraRoutes?: (req: IncomingMessage, res: ServerResponse, info: RequestInfo, state: RuntimeState) => Promise<boolean>;
+  /** Login endpoints and the browser session refresh. */
+  readonly login?: Login;
 }
 
 /** Longest forward-auth cache lifetime; always bounded by the token's own exp. */
@@ -87,6 +89,34 @@ export function createHandlers(deps: HandlerDeps): {
     return REASONS[reason].status;
   }
 
+  /**
+   * A browser whose access cookie expired (or is gone) but holds a refresh cookie is renewed
+   * at the IdP once, and the request is judged again with the new token. Only on the denial
+   * path, so allowed requests pay nothing for it.
+   */
+  async function decideWithRefresh(req: IncomingMessage, res: ServerResponse, info: RequestInfo, state: RuntimeState, route?: RouteConfig): Promise<{ info: RequestInfo; decision: Decision }> {
+    const run = (i: RequestInfo): Promise<Decision> => (route ? decideForRoute(i, state, route) : decide(i, state));
+    const decision = await run(info);
+    const cookieName = state.config.tokens.cookie;
+    if (
+      decision.outcome !== 'denied' ||
+      (decision.reason !== 'expired' && decision.reason !== 'missing_token') ||
+      !deps.login ||
+      !state.config.login?.browser ||
+      cookieName === false ||
+      req.headers.authorization !== undefined ||
+      !parseCookies(req.headers.cookie).has(`${cookieName}_refresh`)
+    ) {
+      return { info, decision };
+    }
+    const token = await deps.login.refresh(req, res, info, state);
+    if (token === undefined) return { info, decision };
+    const others = removeCookie(req.headers.cookie, cookieName);
+    req.headers.cookie = others ? `${others}; ${cookieName}=${token}` : `${cookieName}=${token}`;
+    const renewed = { ...info, headers: req.headers };
+    return { info: renewed, decision: await run(renewed) };
+  }
+
   async function forwardAuth(req: IncomingMessage, res: ServerResponse, base: RequestInfo, state: RuntimeState, start: bigint): Promise<void> {
     if (!trustedSource(state, base.clientIp)) {
       sendError(res, 'forbidden_source', { requestId: base.requestId });
@@ -122,8 +152,8 @@ export function createHandlers(deps: HandlerDeps): {
     record(state, info, decision, 200, start, authMs);
   }
 
-  async function userinfo(res: ServerResponse, info: RequestInfo, state: RuntimeState): Promise<void> {
-    const decision = await decideForRoute(info, state, USERINFO_ROUTE);
+  async function userinfo(req: IncomingMessage, res: ServerResponse, info: RequestInfo, state: RuntimeState): Promise<void> {
+    const { decision } = await decideWithRefresh(req, res, info, state, USERINFO_ROUTE);
     if (decision.outcome !== 'allowed' || !decision.identity) {
       sendError(res, decision.outcome === 'denied' ? decision.reason : 'missing_token', { requestId: info.requestId });
       return;
@@ -137,8 +167,8 @@ export function createHandlers(deps: HandlerDeps): {
     );
   }
 
-  async function proxied(req: IncomingMessage, res: ServerResponse, info: RequestInfo, state: RuntimeState, start: bigint): Promise<void> {
-    const decision = await decide(info, state);
+  async function proxied(req: IncomingMessage, res: ServerResponse, original: RequestInfo, state: RuntimeState, start: bigint): Promise<void> {
+    const { info, decision } = await decideWithRefresh(req, res, original, state);
     const authMs = elapsedMs(start);
     if (decision.outcome === 'denied') {
       const status = deny(res, state, info, decision.reason, true);
@@ -194,9 +224,9 @@ export function createHandlers(deps: HandlerDeps): {
         sendError(res, 'method_not_allowed', { requestId: info.requestId, extraHeaders: { allow: 'GET, HEAD' } });
         return;
       }
-      return userinfo(res, info, state);
+      return userinfo(req, res, info, state);
     }
-    if (deps.extraRoutes && (await deps.extraRoutes(req, res, info, state))) return;
+    if (deps.login && state.config.login && (await deps.login.route(req, res, info, state))) return;
     return proxied(req, res, info, state, start);
   }
 

@@ -135,7 +135,11 @@ export function createProxy(opts: { connections?: number } = {}): Proxy {
           },
           ({ statusCode, headers: upstreamHeaders }) => {
             status = statusCode;
-            res.writeHead(statusCode, responseHeaders(upstreamHeaders));
+            const out = responseHeaders(upstreamHeaders);
+            // Cookies portcullis set already (a session refresh) are kept beside the upstream's.
+            const own = res.getHeader('set-cookie');
+            if (own !== undefined) out['set-cookie'] = [...[own].flat().map(String), ...[out['set-cookie'] ?? []].flat().map(String)];
+            res.writeHead(statusCode, out);
             return res;
           },
           (err) => {

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { RuntimeConfig } from '../config/types.js';
 import { createAdminHandler } from '../admin/server.js';
 import { createHandlers } from '../http/handler.js';
-import type { HandlerDeps } from '../http/handler.js';
+import { createLogin } from '../login/index.js';
 import { createAuditSink } from '../observe/audit.js';
 import type { AuditEvent, AuditSink } from '../observe/audit.js';
 import { createMetrics } from '../observe/metrics.js';
@@ -24,7 +24,10 @@ import type { KeyStoreEvents } from '../verify/types.js';
 
 export interface Sidecar {
   readonly listen: string;
+  /** Admin address, or '' in a cluster worker (the primary serves the admin port). */
   readonly admin: string;
+  /** Every issuer's keys are loaded and the sidecar is not draining. */
+  isReady(): boolean;
   readonly metrics: Metrics;
   state(): RuntimeState;
   reload(config: RuntimeConfig): Promise<void>;
@@ -59,7 +62,7 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 
 export async function startSidecar(
   config: RuntimeConfig,
-  deps: { log: OpLog; extraRoutes?: HandlerDeps['extraRoutes'] },
+  deps: { log: OpLog; admin?: boolean },
 ): Promise<Sidecar> {
   const { log } = deps;
   const metrics = createMetrics({ tokenSeriesLimit: config.metrics.tokenSeriesLimit });
@@ -93,7 +96,8 @@ export async function startSidecar(
     },
   };
   const proxy = createProxy();
-  const handlers = createHandlers({ state: () => current, proxy, recorder, log, ...(deps.extraRoutes ? { extraRoutes: deps.extraRoutes } : {}) });
+  const login = createLogin({ recorder, log });
+  const handlers = createHandlers({ state: () => current, proxy, recorder, log, login });
 
   const main = createServer(SERVER_LIMITS, (req, res) => {
     // While draining, answers close their connection so keep-alive clients move elsewhere.
@@ -108,7 +112,7 @@ export async function startSidecar(
   const admin = createServer(
     SERVER_LIMITS,
     createAdminHandler({
-      metrics,
+      render: () => metrics.render(),
       notReadyReason: () => {
         if (draining) return 'shutting down';
         const waiting = [...current.stores.values()].filter((s) => !s.isReady()).map((s) => s.name);
@@ -117,9 +121,10 @@ export async function startSidecar(
     }),
   );
 
+  const withAdmin = deps.admin ?? true;
   try {
     await listen(main, config.listen.host, config.listen.port);
-    await listen(admin, config.admin.listen.host, config.admin.listen.port);
+    if (withAdmin) await listen(admin, config.admin.listen.host, config.admin.listen.port);
   } catch (err) {
     main.close();
     admin.close();
@@ -130,8 +135,9 @@ export async function startSidecar(
 
   return {
     listen: addressOf(main),
-    admin: addressOf(admin),
+    admin: withAdmin ? addressOf(admin) : '',
     metrics,
+    isReady: () => !draining && current.isReady(),
     state: () => current,
     async reload(next) {
       const state = await buildState(next, { events, pluginLog });
@@ -155,7 +161,7 @@ export async function startSidecar(
       draining = true;
       const closed = Promise.all([
         new Promise<void>((resolve) => main.close(() => resolve())),
-        new Promise<void>((resolve) => admin.close(() => resolve())),
+        new Promise<void>((resolve) => (withAdmin ? admin.close(() => resolve()) : resolve())),
       ]);
       main.closeIdleConnections();
       admin.closeIdleConnections();

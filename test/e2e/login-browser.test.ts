@@ -1,6 +1,7 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import { Browser } from '../support/browser.js';
-import { COOKIE_SECRET, assertNoLeak, startHarness } from './login-harness.js';
+import { COOKIE_SECRET, assertNoLeak, startHarness } from '../support/login-harness.js';
 
 let skewMs = 0;
 const h = await startHarness({ now: () => Date.now() + skewMs });
@@ -22,9 +23,9 @@ async function untilCallback(browser: Browser, rd = '/'): Promise<URL> {
   return url;
 }
 
-async function expectRefused(t: Tap.Test, browser: Browser, url: string, status: number, error: string, description: string): Promise<void> {
+async function expectRefused(t: Test, cookie: string | undefined, url: string, status: number, error: string, description: string): Promise<void> {
   const tokenCalls = h.idp.counters().token;
-  const res = await browser.request(url);
+  const res = await new Browser().request(url, cookie === undefined ? {} : { headers: { cookie } });
   const text = await res.text();
   errorBodies.push(text);
   t.equal(res.status, status, description);
@@ -129,17 +130,14 @@ t.test('state tampering, expiry and replay: 400 invalid_state, zero token-endpoi
     return u.href;
   };
 
-  await expectRefused(t, new Browser(), cb.href, 400, 'invalid_request', 'another browser (no flow cookie)');
-  await expectRefused(t, browser, withParams({ state: `${state.slice(0, 8)}${'A'.repeat(35)}` }), 400, 'invalid_request', 'state changed, same cookie name');
-  await expectRefused(t, browser, withParams({ state: null }), 400, 'invalid_request', 'state missing');
-  await expectRefused(t, browser, withParams({ state: 'short' }), 400, 'invalid_request', 'state malformed');
-  await expectRefused(t, browser, withParams({ iss: 'https://evil.example' }), 400, 'invalid_request', 'iss of another issuer (RFC 9207)');
-
-  const tampered = new Browser();
+  const flowCookie = `${flowName}=${sealed}`;
   const flip = sealed.slice(0, -2) + (sealed.endsWith('AA') ? 'BB' : 'AA');
-  const tamperedRes = await tampered.request(cb.href, { headers: { cookie: `${flowName}=${flip}` } });
-  t.equal(tamperedRes.status, 400, 'tampered flow cookie');
-  errorBodies.push(await tamperedRes.text());
+  await expectRefused(t, undefined, cb.href, 400, 'invalid_request', 'another browser (no flow cookie)');
+  await expectRefused(t, `${flowName}=${flip}`, cb.href, 400, 'invalid_request', 'tampered flow cookie');
+  await expectRefused(t, flowCookie, withParams({ state: `${state.slice(0, 8)}${'A'.repeat(35)}` }), 400, 'invalid_request', 'state changed, same cookie name');
+  await expectRefused(t, flowCookie, withParams({ state: null }), 400, 'invalid_request', 'state missing');
+  await expectRefused(t, flowCookie, withParams({ state: 'short' }), 400, 'invalid_request', 'state malformed');
+  await expectRefused(t, flowCookie, withParams({ iss: 'https://evil.example' }), 400, 'invalid_request', 'iss of another issuer (RFC 9207)');
 
   skewMs = 601_000;
   const expiredCalls = h.idp.counters().token;
@@ -157,7 +155,12 @@ t.test('state tampering, expiry and replay: 400 invalid_state, zero token-endpoi
 
   const ok = await browser.goto(cb.href);
   t.equal(ok.status, 200, 'the genuine callback still works once');
-  await expectRefused(t, browser, cb.href, 400, 'invalid_request', 'replayed callback (flow cookie gone)');
+  t.notOk(browser.cookiesFor(CALLBACK)[flowName], 'the flow cookie is gone from the browser');
+  const replayCalls = h.idp.counters().token;
+  const replay = await browser.request(cb.href);
+  t.equal(replay.status, 400, 'replayed callback (flow cookie gone)');
+  t.equal(h.idp.counters().token, replayCalls, 'replay: no token call');
+  errorBodies.push(await replay.text());
   t.ok((await h.logins('browser', 'invalid_state')) >= 8);
 });
 
@@ -211,7 +214,8 @@ t.test('logout clears cookies and redirects to the end-session endpoint', async 
     'access_token=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
     'access_token_refresh=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
   ]);
-  t.same(browser.cookiesFor(`${h.url}/`), {}, 'the jar is empty');
+  const left = Object.keys(browser.cookiesFor(`${h.url}/`)).filter((n) => n.startsWith('access_token'));
+  t.same(left, [], 'no portcullis cookie left in the jar');
   const idpPage = await browser.goto(target.href);
   t.equal(idpPage.status, 200, 'the IdP accepts the end-session request');
   t.match(h.audit.at(-1), { event: 'logout', decision: 'allowed', status: 302 });

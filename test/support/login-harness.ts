@@ -13,9 +13,7 @@ import { startDevIdp } from '../../src/dev/idp.js';
 import type { DevIdp, DevIdpOptions } from '../../src/dev/idp.js';
 import { startEchoUpstream } from '../../src/dev/echo-upstream.js';
 import type { EchoUpstream } from '../../src/dev/echo-upstream.js';
-import { parseCookies } from '../../src/http/cookies.js';
 import { createHandlers } from '../../src/http/handler.js';
-import { readRequestInfo } from '../../src/http/request-info.js';
 import { createLogin } from '../../src/login/index.js';
 import type { AuditEvent } from '../../src/observe/audit.js';
 import { createOpLog } from '../../src/observe/log.js';
@@ -83,29 +81,21 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const metrics = createMetrics({ tokenSeriesLimit: 100, defaultMetrics: false });
   const recorder = { metrics, audit: { write: (e: AuditEvent) => void audit.push(e), reopen: () => undefined, close: () => Promise.resolve() } };
   const login = createLogin({ recorder, log, ...(opts.now === undefined ? {} : { now: opts.now }) });
-  let state: RuntimeState | undefined;
+  const holder: { state?: RuntimeState } = {};
+  const current = (): RuntimeState => {
+    if (holder.state === undefined) throw new Error('harness not started');
+    return holder.state;
+  };
   const proxy = createProxy();
-  const handlers = createHandlers({ state: () => state as RuntimeState, proxy, recorder, log, extraRoutes: login.route });
-
-  const server = createServer((req, res) => {
-    void (async () => {
-      const current = state as RuntimeState;
-      const read = readRequestInfo(req, false);
-      const cookies = parseCookies(req.headers.cookie);
-      if (read.ok && !read.info.path.startsWith('/_auth/') && !cookies.has('access_token') && cookies.has('access_token_refresh')) {
-        const token = await login.refresh(req, res, read.info, current);
-        if (token !== undefined) req.headers.cookie = `access_token=${token}`;
-      }
-      handlers.onRequest(req, res);
-    })();
-  });
+  const handlers = createHandlers({ state: current, proxy, recorder, log, login });
+  const server = createServer((req, res) => handlers.onRequest(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   idp.addRedirectUri(`${publicUrl}/_auth/callback`);
   const loaded = loadConfigText(configYaml(idp, publicUrl, upstream.url, opts), '/tmp/portcullis-login-test.yaml', {});
   if (!loaded.ok) throw new Error(`test config invalid: ${JSON.stringify(loaded.problems)}`);
   const config: RuntimeConfig = loaded.config;
-  state = await buildState(config);
+  holder.state = await buildState(config);
 
   return {
     url: publicUrl,
@@ -114,7 +104,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     metrics,
     audit,
     logs,
-    state: () => state as RuntimeState,
+    state: current,
     async logins(kind, result) {
       const metric = await metrics.registry.getSingleMetric('portcullis_logins_total')?.get();
       return metric?.values.find((v) => v.labels.kind === kind && v.labels.result === result)?.value ?? 0;
@@ -122,7 +112,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await state?.close();
+      await holder.state?.close();
       await proxy.close();
       await upstream.close();
       await idp.close();

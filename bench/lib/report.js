@@ -1,0 +1,60 @@
+/**
+ * Turns the measured rows into the verdicts and the printed table: each reference ratio is the
+ * scenario's CPU per request over its reference's (the `own` subject, or the `total` of every
+ * server process), both measured in this run; a target is met when the ratio is at or under it.
+ * Scenario 7's target is its peak RSS.
+ */
+import { RSS_TARGET_MB } from './scenarios.js';
+
+const fmt = (n, digits = 1) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
+
+/** Adds `comparisons` ({ ref, basis, ratio, target, verdict }) to each measured row. */
+export function compare(rows) {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const row of rows) {
+    row.comparisons = [];
+    if (row.result === undefined) continue;
+    for (const ref of row.refs) {
+      const other = byId.get(ref.id)?.result;
+      const field = ref.basis === 'own' ? 'ownCpuUsPerReq' : 'totalCpuUsPerReq';
+      const ratio = other === undefined ? undefined : row.result[field] / other[field];
+      let verdict = 'info';
+      if (ref.target !== undefined) verdict = ratio === undefined ? 'n/a' : ratio <= ref.target ? 'pass' : 'miss';
+      if (row.result.unexpected > 0) verdict = 'invalid';
+      row.comparisons.push({ ref: ref.id, basis: ref.basis, ratio, target: ref.target, verdict });
+    }
+    const rssTarget = RSS_TARGET_MB[/** @type {7} */ (row.id)];
+    if (rssTarget !== undefined) {
+      row.comparisons.push({ ref: 'RSS', basis: 'peak RSS MB', ratio: undefined, target: rssTarget, verdict: row.result.peakRssMb < rssTarget ? 'pass' : 'miss' });
+    }
+  }
+  return rows;
+}
+
+const HEAD = ['scenario', 'RPS', 'p50 ms', 'p99 ms', 'own CPU µs/req', 'total CPU µs/req', 'peak RSS MB', 'reference', 'ratio', 'target', 'verdict'];
+
+function cells(row) {
+  const name = `${row.id} ${row.label}`;
+  if (row.result === undefined) return [`${name} | unavailable: ${row.unavailable ?? 'not run'}`];
+  const r = row.result;
+  const measured = [name, fmt(r.rps, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.ownCpuUsPerReq), fmt(r.totalCpuUsPerReq), fmt(r.peakRssMb)];
+  const blank = ['', '', '', '', '', '', ''];
+  if (row.comparisons.length === 0) return [[...measured, '-', '-', '-', r.unexpected > 0 ? `invalid: ${r.unexpected} unexpected` : '']];
+  return row.comparisons.map((c, i) => {
+    const ref = c.ref === 'RSS' ? 'peak RSS' : `${c.ref} (${c.basis})`;
+    const ratio = c.ref === 'RSS' ? fmt(r.peakRssMb) : c.ratio === undefined ? '-' : `${fmt(c.ratio, 2)}x`;
+    const target = c.target === undefined ? '-' : c.ref === 'RSS' ? `< ${c.target} MB` : `<= ${c.target}x`;
+    const verdict = c.verdict === 'invalid' ? `invalid: ${r.unexpected} unexpected` : c.verdict;
+    return [...(i === 0 ? measured : blank), ref, ratio, target, verdict];
+  });
+}
+
+/** The one table, as text. */
+export function table(rows) {
+  const lines = rows.flatMap(cells);
+  const grid = [HEAD, ...lines.filter((l) => Array.isArray(l))];
+  const widths = HEAD.map((_, i) => Math.max(...grid.map((l) => String(l[i] ?? '').length)));
+  const text = (l) =>
+    typeof l === 'string' ? l : l.map((c, i) => (i === 0 ? String(c).padEnd(widths[i] ?? 0) : String(c).padStart(widths[i] ?? 0))).join(' | ').trimEnd();
+  return [text(HEAD), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.map(text)].join('\n');
+}

@@ -1,0 +1,143 @@
+/**
+ * `npm run bench` (issue 7): builds the scenarios' world on 127.0.0.1 (a JWKS server, a minimal
+ * upstream, the built sidecar, nginx, Apache mod_auth_openidc), drives each scenario with the
+ * load generator on one core and the servers on the other, and prints one table of RPS,
+ * latency, server CPU per request (from /proc), peak RSS and the ratio to each reference
+ * measured in the same run. Every figure is saved to bench/results/<ISO timestamp>.json.
+ *
+ * Environment: BENCH_SECONDS (timed seconds per scenario, default 10), BENCH_QUICK=1 (3 s,
+ * smoke run), BENCH_CONNECTIONS (default 32), BENCH_ONLY (comma-separated scenario ids),
+ * BENCH_PROFILE (a scenario id whose sidecar runs under `node --cpu-prof`).
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus as cpuList, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { apacheUnavailable } from './lib/apache.js';
+import { chooseLoadGenerator } from './lib/load.js';
+import { measure } from './lib/measure.js';
+import { findNginx } from './lib/nginx.js';
+import { CLK_TCK, pinningPlan } from './lib/proc.js';
+import { formatProfile, summariseProfile } from './lib/profile.js';
+import { compare, table } from './lib/report.js';
+import { SCENARIOS } from './lib/scenarios.js';
+import { CLI, startStatic } from './lib/servers.js';
+import { createKey, mintTokenSets, startJwks, writeTokenFile } from './lib/tokens.js';
+
+const RESULTS = resolve(import.meta.dirname, 'results');
+const TOKEN_COUNTS = { valid: 10_000, expired: 1_000, forged: 10_000, unknownKid: 10_000 };
+
+const env = process.env;
+const quick = env.BENCH_QUICK === '1';
+const seconds = quick ? 3 : Number(env.BENCH_SECONDS ?? 10);
+const warmupSeconds = quick ? 1 : 2;
+const connections = Number(env.BENCH_CONNECTIONS ?? 32);
+const only = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined;
+const profileId = env.BENCH_PROFILE;
+const log = (line) => process.stderr.write(`[bench] ${line}\n`);
+
+/** Apache with the module, installed with apt-get once if missing (as CI installs nginx). */
+function ensureApache() {
+  if (apacheUnavailable() === undefined) return undefined;
+  log('installing apache2 and libapache2-mod-auth-openidc with apt-get');
+  const apt = spawnSync('apt-get', ['install', '-y', 'apache2', 'libapache2-mod-auth-openidc'], { stdio: 'ignore' });
+  const reason = apacheUnavailable();
+  return reason === undefined ? undefined : apt.error || apt.status !== 0 ? `apt-get install failed; ${reason}` : reason;
+}
+
+async function main() {
+  if (!existsSync(CLI)) throw new Error(`${CLI} missing: run npm run build (npm run bench does)`);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error('BENCH_SECONDS must be a positive number');
+  const startedAt = new Date();
+  const plan = pinningPlan();
+  const load = chooseLoadGenerator();
+  const apache = ensureApache();
+  log(`${plan.note}; ${load.note}; ${seconds} s per scenario after ${warmupSeconds} s warm-up, ${connections} connections`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
+  const key = createKey();
+  const jwks = await startJwks(key);
+  log('minting tokens (RS256, on every core)');
+  const tokens = await mintTokenSets(key, jwks.url, Math.floor(Date.now() / 1000), TOKEN_COUNTS);
+  const files = Object.fromEntries(Object.entries(tokens).map(([name, list]) => [name, writeTokenFile(join(dir, `${name}.tokens`), list)]));
+  const upstream = await startStatic(plan.servers, 'upstream');
+  const profileDir = join(dir, 'profile');
+  const ctx = {
+    cpus: plan.servers,
+    dir,
+    key,
+    jwks,
+    tokens,
+    upstream,
+    connections,
+    nginxBinary: findNginx(),
+    apacheUnavailable: apache,
+    tokenSet: (name) => (name === 'one' ? { first: tokens.valid[0], file: undefined } : { first: tokens[name][0], file: files[name] }),
+    nodeArgsFor: (id) => (id === profileId ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+  };
+
+  const rows = [];
+  let profile;
+  try {
+    for (const scenario of SCENARIOS) {
+      if (only !== undefined && !only.has(scenario.id)) continue;
+      const row = { id: scenario.id, label: scenario.label, refs: scenario.refs };
+      rows.push(row);
+      log(`scenario ${scenario.id}: ${scenario.label}`);
+      let started;
+      try {
+        started = await scenario.start(ctx);
+        if (started.unavailable !== undefined) {
+          row.unavailable = started.unavailable;
+          continue;
+        }
+        row.result = await measure(started.target, { tool: load.tool, cpus: plan.load, seconds, warmupSeconds, connections, dir });
+      } catch (err) {
+        row.unavailable = `error: ${/** @type {Error} */ (err).message.split('\n').slice(0, 3).join(' ')}`;
+      } finally {
+        await started?.stop?.();
+      }
+      if (scenario.id === profileId && existsSync(profileDir)) {
+        const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+        if (file !== undefined) profile = { scenario: scenario.id, file: join(profileDir, file), summary: summariseProfile(join(profileDir, file)) };
+      }
+    }
+  } finally {
+    await upstream.stop();
+    await jwks.close();
+  }
+
+  compare(rows);
+  const text = table(rows);
+  process.stdout.write(`\n${text}\n`);
+  if (profile !== undefined) process.stdout.write(`\nCPU profile of the sidecar under scenario ${profile.scenario}:\n${formatProfile(profile.summary)}\n`);
+
+  mkdirSync(RESULTS, { recursive: true });
+  const stamp = startedAt.toISOString().replaceAll(':', '-');
+  const out = join(RESULTS, `${stamp}.json`);
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        startedAt: startedAt.toISOString(),
+        node: process.version,
+        machine: { cores: plan.cores, cpu: cpuList()[0]?.model ?? 'unknown', clkTck: CLK_TCK, pinning: plan.note },
+        loadGenerator: load.note,
+        seconds,
+        warmupSeconds,
+        connections,
+        tokenCounts: TOKEN_COUNTS,
+        rows,
+        profile: profile === undefined ? undefined : { scenario: profile.scenario, ...profile.summary },
+        table: text,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  if (profile !== undefined) copyFileSync(profile.file, join(RESULTS, `${stamp}-${profile.scenario}.cpuprofile.json`));
+  rmSync(dir, { recursive: true, force: true });
+  log(`saved ${out}`);
+}
+
+await main();
