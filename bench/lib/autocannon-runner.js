@@ -1,6 +1,6 @@
 /**
  * The autocannon fallback of bench/lib/load.js as its own process (so it can be pinned like
- * wrk): argv[2] is `{ url, seconds, connections, headers, tokenFile? }`; prints the same
+ * wrk): argv[2] is `{ url, seconds, connections, headers, tokenFile?, offset }`; prints the same
  * summary as `parseWrk` as one JSON line.
  */
 import { readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import autocannon from 'autocannon';
 
 const spec = JSON.parse(process.argv[2] ?? '{}');
 const tokens = spec.tokenFile ? readFileSync(spec.tokenFile, 'utf8').split('\n').filter((l) => l !== '') : [];
-let i = 0;
+let i = (spec.offset ?? 0) % Math.max(1, tokens.length);
 const result = await autocannon({
   url: spec.url,
   connections: spec.connections,
@@ -18,8 +18,9 @@ const result = await autocannon({
     {
       setupRequest: (req) => {
         if (tokens.length === 0) return req;
+        const token = tokens[i];
         i = (i + 1) % tokens.length;
-        return { ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[i]}` } };
+        return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } };
       },
     },
   ],

@@ -12,7 +12,8 @@ import { pinned } from './proc.js';
 
 const RUNNER = resolve(import.meta.dirname, 'autocannon-runner.js');
 
-const ROTATE_LUA = `-- Rotates "Authorization: Bearer <token>" over the lines of the file given after "--".
+const ROTATE_LUA = `-- Rotates "Authorization: Bearer <token>" over the lines of the file given after "--",
+-- starting after line args[2] (so a timed run continues where its warm-up stopped).
 local tokens = {}
 local n = 0
 local i = 0
@@ -23,6 +24,7 @@ function init(args)
       tokens[n] = "Bearer " .. line
     end
   end
+  i = tonumber(args[2] or "0") % n
 end
 function request()
   i = i % n + 1
@@ -82,11 +84,11 @@ export function parseWrk(text) {
 
 /**
  * Drives `url` for `seconds` with `connections`; `headers` are fixed, `tokenFile` (one token a
- * line) rotates `Authorization`. `dir` holds the Lua script.
+ * line) rotates `Authorization` from token number `offset`. `dir` holds the Lua script.
  */
-export async function runLoad({ tool, cpus, url, seconds, connections, headers, tokenFile, dir }) {
+export async function runLoad({ tool, cpus, url, seconds, connections, headers, tokenFile, offset = 0, dir }) {
   if (tool === 'autocannon') {
-    const spec = JSON.stringify({ url, seconds, connections, headers, tokenFile });
+    const spec = JSON.stringify({ url, seconds, connections, headers, tokenFile, offset });
     const [cmd, args] = pinned(cpus, process.execPath, [RUNNER, spec]);
     return /** @type {ReturnType<typeof parseWrk>} */ (JSON.parse(await run(cmd, args)));
   }
@@ -95,7 +97,7 @@ export async function runLoad({ tool, cpus, url, seconds, connections, headers, 
   if (tokenFile !== undefined) {
     const script = join(dir, 'rotate.lua');
     writeFileSync(script, ROTATE_LUA);
-    args.push('-s', script, url, '--', tokenFile);
+    args.push('-s', script, url, '--', tokenFile, String(offset));
   } else {
     args.push(url);
   }

@@ -38,7 +38,10 @@ export async function measure(target, load) {
   const first = target.firstToken === undefined ? {} : { authorization: `Bearer ${target.firstToken}` };
   await sanity(target.url, { ...target.headers, ...first }, target.expect);
   const spec = { tool: load.tool, cpus: load.cpus, url: target.url, connections: load.connections, headers: target.headers, tokenFile: target.tokenFile, dir: load.dir };
-  if (load.warmupSeconds > 0) await runLoad({ ...spec, seconds: load.warmupSeconds });
+  // The timed run's tokens continue after the warm-up's, so a rotation never replays a token
+  // the warm-up has just cached.
+  const warm = load.warmupSeconds > 0 ? await runLoad({ ...spec, seconds: load.warmupSeconds }) : undefined;
+  const offset = warm === undefined ? 0 : warm.requests + load.connections;
 
   const own = target.processes.filter((p) => p.own);
   const countersBefore = await cacheCounters(target.adminUrl);
@@ -52,7 +55,7 @@ export async function measure(target, load) {
       await sleep(1000);
     }
   })();
-  const result = await runLoad({ ...spec, seconds: load.seconds });
+  const result = await runLoad({ ...spec, seconds: load.seconds, offset });
   const ticksAfter = target.processes.map((p) => treeTicks(p.pid));
   sampling = false;
   await sampler;
