@@ -79,6 +79,7 @@ export function parseWrk(text) {
     p99Ms: durationMs(pick(/^\s+99%\s+(\S+)/m)[1]),
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0),
     socketErrors: socket ? socket.slice(1).reduce((s, v) => s + Number(v), 0) : 0,
+    socketErrorKinds: socket ? { connect: Number(socket[1]), read: Number(socket[2]), write: Number(socket[3]), timeout: Number(socket[4]) } : undefined,
   };
 }
 

@@ -7,7 +7,6 @@ import { VERSION } from '../version.js';
 import { runCheck } from './check.js';
 import { runVerify } from './verify.js';
 import { runServe } from './serve.js';
-import { runDev } from './dev.js';
 
 function configOption(cmd: Command): Command {
   return cmd.option('-c, --config <file>', 'config file (default: $PORTCULLIS_CONFIG)');
@@ -55,6 +54,8 @@ export function buildProgram(): Command {
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new CommanderError(2, 'portcullis.badPort', 'error: --port must be a number from 0 to 65535');
       }
+      // Loaded on demand: `serve` never pays for the development IdP's modules.
+      const { runDev } = await import('./dev.js');
       process.exitCode = await runDev({ port });
     });
 

@@ -3,7 +3,7 @@
  * JWKS on 127.0.0.1, whose behaviour is switched at run time. Modes: `ok`, `slow-headers`
  * (answers after `slowMs`), `drip` (200, then one byte every 50 ms, never finishing), `huge`
  * (a 2 MiB chunked body, no Content-Length), `garbage` (200 with broken JSON), `error500`,
- * `flapping` (every other request is a 500), `wrong-issuer` (discovery names another issuer),
+ * `flapping` (every other request of each endpoint is a 500), `wrong-issuer` (discovery names another issuer),
  * `redirect` (302 to a canary path) and `down` (the listener is closed: connections are refused;
  * leaving `down` listens again on the same port). It signs tokens with the keys it publishes,
  * rotates them, and counts every hit.
@@ -38,7 +38,7 @@ const TWO_MIB = 2 * 1024 * 1024;
 export async function startFaultyIdp(opts: { mode?: IdpMode; slowMs?: number } = {}): Promise<FaultyIdp> {
   let mode: IdpMode = 'ok';
   let keys: TestKey[] = [rsaKey()];
-  let flip = 0;
+  const flips = { discovery: 0, jwks: 0 };
   const hits = { discovery: 0, jwks: 0, redirected: 0 };
   const timers = new Set<NodeJS.Timeout>();
   const slowMs = opts.slowMs ?? 2_000;
@@ -55,7 +55,8 @@ export async function startFaultyIdp(opts: { mode?: IdpMode; slowMs?: number } =
   }
 
   function answer(res: ServerResponse, body: () => unknown, isDiscovery: boolean): void {
-    const failing = mode === 'flapping' ? flip++ % 2 === 1 : false;
+    const endpoint = isDiscovery ? 'discovery' : 'jwks';
+    const failing = mode === 'flapping' && flips[endpoint]++ % 2 === 1;
     switch (mode) {
       case 'slow-headers':
         later(slowMs, () => (res.destroyed ? undefined : send(res, body())));
@@ -122,7 +123,8 @@ export async function startFaultyIdp(opts: { mode?: IdpMode; slowMs?: number } =
     if (next === 'down') await stop();
     else if (mode === 'down') await listen(port);
     mode = next;
-    flip = 0;
+    flips.discovery = 0;
+    flips.jwks = 0;
   }
   await setMode(opts.mode ?? 'ok');
 
