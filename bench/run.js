@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus as cpuList, tmpdir } from 'node:os';
+import { cpus as cpuList, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { apacheUnavailable } from './lib/apache.js';
 import { chooseLoadGenerator } from './lib/load.js';
@@ -49,6 +49,7 @@ async function main() {
   if (!existsSync(CLI)) throw new Error(`${CLI} missing: run npm run build (npm run bench does)`);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new Error('BENCH_SECONDS must be a positive number');
   const startedAt = new Date();
+  const loadBefore = loadavg()[0];
   const plan = pinningPlan();
   const load = chooseLoadGenerator();
   const apache = ensureApache();
@@ -109,7 +110,8 @@ async function main() {
 
   compare(rows);
   const text = table(rows);
-  process.stdout.write(`\n${text}\n`);
+  const load1 = { start: loadBefore, end: loadavg()[0] };
+  process.stdout.write(`\n${text}\n1-minute load average: ${load1.start.toFixed(1)} at start, ${load1.end.toFixed(1)} at end (${plan.cores} cores)\n`);
   if (profile !== undefined) process.stdout.write(`\nCPU profile of the sidecar under scenario ${profile.scenario}:\n${formatProfile(profile.summary)}\n`);
 
   mkdirSync(RESULTS, { recursive: true });
@@ -121,7 +123,7 @@ async function main() {
       {
         startedAt: startedAt.toISOString(),
         node: process.version,
-        machine: { cores: plan.cores, cpu: cpuList()[0]?.model ?? 'unknown', clkTck: CLK_TCK, pinning: plan.note },
+        machine: { cores: plan.cores, cpu: cpuList()[0]?.model ?? 'unknown', clkTck: CLK_TCK, pinning: plan.note, loadAverage1m: load1 },
         loadGenerator: load.note,
         seconds,
         warmupSeconds,

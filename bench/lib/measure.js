@@ -4,6 +4,7 @@
  * /proc before and after, the subject's RSS sampled each second, and the sidecar's token-cache
  * counters and the JWKS fetch count read around the timed part only.
  */
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { peakRssMb, rssMb, ticksToMicros, treeTicks } from './proc.js';
 import { runLoad } from './load.js';
@@ -30,13 +31,29 @@ async function sanity(url, headers, expect) {
   if (res.status !== expect) throw new Error(`sanity request to ${url} answered ${res.status}, expected ${expect}: ${body.slice(0, 200)}`);
 }
 
+/** Sends every token of `file` once (16 at a time), so the timed run starts on a full cache. */
+async function prefill(url, headers, file, expect) {
+  const tokens = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  let next = 0;
+  const lane = async () => {
+    while (next < tokens.length) {
+      const token = tokens[next++];
+      const res = await fetch(url, { headers: { ...headers, authorization: `Bearer ${token}` } });
+      await res.arrayBuffer();
+      if (res.status !== expect) throw new Error(`prefill request answered ${res.status}, expected ${expect}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, lane));
+}
+
 /**
  * `target`: { url, headers, tokenFile?, firstToken?, expect, processes: [{ name, pid, own }],
- * adminUrl?, jwksHits? }. `load`: { tool, cpus, seconds, warmupSeconds, connections, dir }.
+ * adminUrl?, jwksHits?, prefill? }. `load`: { tool, cpus, seconds, warmupSeconds, connections, dir }.
  */
 export async function measure(target, load) {
   const first = target.firstToken === undefined ? {} : { authorization: `Bearer ${target.firstToken}` };
   await sanity(target.url, { ...target.headers, ...first }, target.expect);
+  if (target.prefill && target.tokenFile !== undefined) await prefill(target.url, target.headers, target.tokenFile, target.expect);
   const spec = { tool: load.tool, cpus: load.cpus, url: target.url, connections: load.connections, headers: target.headers, tokenFile: target.tokenFile, dir: load.dir };
   // The timed run's tokens continue after the warm-up's, so a rotation never replays a token
   // the warm-up has just cached.

@@ -31,14 +31,17 @@ export function compare(rows) {
   return rows;
 }
 
-const HEAD = ['scenario', 'RPS', 'p50 ms', 'p99 ms', 'own CPU µs/req', 'total CPU µs/req', 'peak RSS MB', 'reference', 'ratio', 'target', 'verdict'];
+const HEAD = ['scenario', 'RPS', 'p50 ms', 'p99 ms', 'own CPU µs/req', 'total CPU µs/req', 'peak RSS MB', 'core %', 'reference', 'ratio', 'target', 'verdict'];
 
 function cells(row) {
   const name = `${row.id} ${row.label}`;
   if (row.result === undefined) return [`${name} | unavailable: ${row.unavailable ?? 'not run'}`];
   const r = row.result;
-  const measured = [name, fmt(r.rps, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.ownCpuUsPerReq), fmt(r.totalCpuUsPerReq), fmt(r.peakRssMb)];
-  const blank = ['', '', '', '', '', '', ''];
+  // Share of one core the servers got: far under 100 while the load generator saturates them
+  // means the server core was shared with something else (a noisy row).
+  const core = fmt(r.perProcess.reduce((s, p) => s + p.cpuBusy, 0) * 100, 0);
+  const measured = [name, fmt(r.rps, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.ownCpuUsPerReq), fmt(r.totalCpuUsPerReq), fmt(r.peakRssMb), core];
+  const blank = ['', '', '', '', '', '', '', ''];
   if (row.comparisons.length === 0) return [[...measured, '-', '-', '-', r.unexpected > 0 ? `invalid: ${r.unexpected} unexpected` : '']];
   return row.comparisons.map((c, i) => {
     const ref = c.ref === 'RSS' ? 'peak RSS' : `${c.ref} (${c.basis})`;

@@ -54,7 +54,7 @@ async function forked(pid, workers) {
 const bearer = (token) => ({ authorization: `Bearer ${token}` });
 
 /** A forward-auth scenario on a fresh sidecar; `tokens` is one token (fixed) or a file set. */
-function forwardAuth(id, label, refs, { tokens, cache, expect = 200, workers }) {
+function forwardAuth(id, label, refs, { tokens, cache, expect = 200, workers, prefill = false }) {
   return {
     id,
     label,
@@ -76,6 +76,7 @@ function forwardAuth(id, label, refs, { tokens, cache, expect = 200, workers }) 
           processes: [{ name: 'portcullis', pid: sidecar.pid, own: true }],
           adminUrl: sidecar.adminUrl,
           jwksHits: () => ctx.jwks.hits.jwks,
+          prefill,
         },
         stop: () => sidecar.stop(),
       };
@@ -217,7 +218,7 @@ export const SCENARIOS = [
   forwardAuth('6a', 'invalid: 10k distinct forged signatures', [own('3', 1)], { tokens: 'forged', expect: 401 }),
   forwardAuth('6b', 'invalid: 1k distinct expired (signed)', [own('3', 1)], { tokens: 'expired', expect: 401 }),
   forwardAuth('6c', 'invalid: 10k distinct unknown kids', [own('3', 1)], { tokens: 'unknownKid', expect: 401 }),
-  forwardAuth('7', '10k distinct valid tokens, cache 10000', [own('2', undefined)], { tokens: 'valid' }),
+  forwardAuth('7', '10k distinct valid tokens, cache 10000 (prefilled)', [own('2', undefined)], { tokens: 'valid', prefill: true }),
   forwardAuth('8', 'forward-auth cache hit, workers: 2', [own('2', 1.1)], { tokens: 'one', workers: 2 }),
 ];
 

@@ -11,6 +11,8 @@ import { startDevIdp } from '../../src/dev/idp.js';
 import { startJwksServer } from '../support/jwks-server.js';
 import { runCli, writeConfig } from '../support/sidecar.js';
 
+// About forty CLI processes: more than tap's default per-file time on a busy machine.
+t.setTimeout(300_000);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // The .expected files name the fixtures relative to the project root, as `check` prints them.
 process.chdir(ROOT);

@@ -9,9 +9,11 @@ import type { Test } from 'tap';
 import { startDevIdp } from '../../src/dev/idp.js';
 import { rsaKey } from '../support/keys.js';
 import { startJwksServer } from '../support/jwks-server.js';
-import { forge, mint, rsaSigner } from '../support/tokens.js';
+import { forge, mint } from '../support/tokens.js';
 import { runCli, writeConfig } from '../support/sidecar.js';
 
+// Thirteen CLI processes: more than tap's default per-file time on a busy machine.
+t.setTimeout(240_000);
 const [idp, jwks] = await Promise.all([startDevIdp(), startJwksServer()]);
 t.teardown(() => Promise.all([idp.close(), jwks.close()]));
 const key = rsaKey();
@@ -78,7 +80,6 @@ t.test('"-" reads the token from standard input', async (t) => {
 const denied: Array<[string, () => Promise<string>, string]> = [
   ['an expired token', () => mint(key, { ...claims, exp: now - 3600, iat: now - 7200 }), 'expired'],
   ['a token signed by another key under the published kid', () => mint(stranger, claims), 'bad_signature'],
-  ['a hand-forged signature', () => Promise.resolve(forge({ alg: 'RS256', kid: key.kid }, claims, rsaSigner(stranger))), 'bad_signature'],
   ['an unsigned token (alg none)', () => Promise.resolve(forge({ alg: 'none' }, claims)), 'alg_not_allowed'],
   ['a token for another audience', () => mint(key, { ...claims, aud: 'account' }), 'bad_audience'],
   ['a token of an untrusted issuer', () => mint(key, { ...claims, iss: 'https://evil.example' }), 'untrusted_issuer'],
