@@ -7,7 +7,6 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { formatProblem, loadConfigFile } from '../config/index.js';
 import type { Problem } from '../config/types.js';
-import { checkIssuerOnline } from '../verify/index.js';
 
 export async function runCheck(file: string, opts: { online: boolean }, out = process.stdout): Promise<number> {
   const result = await loadConfigFile(file);
@@ -17,6 +16,7 @@ export async function runCheck(file: string, opts: { online: boolean }, out = pr
   }
   const { config } = result;
   if (opts.online) {
+    const { checkIssuerOnline } = await import('../verify/index.js');
     const problems: Problem[] = [];
     const where = await issuerPositions(file);
     await Promise.all(

@@ -4,9 +4,6 @@
  */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
-import { runCheck } from './check.js';
-import { runVerify } from './verify.js';
-import { runServe } from './serve.js';
 
 function configOption(cmd: Command): Command {
   return cmd.option('-c, --config <file>', 'config file (default: $PORTCULLIS_CONFIG)');
@@ -20,6 +17,7 @@ function configFile(opts: { config?: string }): string {
   return file;
 }
 
+/** Each command's module is loaded when it runs, so `check` never pays for the proxy or the dev IdP. */
 export function buildProgram(): Command {
   const program = new Command('portcullis')
     .description('Authentication sidecar: lets a request through only with a valid identity.')
@@ -29,6 +27,7 @@ export function buildProgram(): Command {
 
   configOption(program.command('serve').description('run the sidecar with a config file')).action(
     async (opts: { config?: string }) => {
+      const { runServe } = await import('./serve.js');
       process.exitCode = await runServe(configFile(opts));
     },
   );
@@ -36,12 +35,14 @@ export function buildProgram(): Command {
   configOption(program.command('check').description('validate a config file and print every problem'))
     .option('--online', 'also fetch the discovery document and JWKS of each issuer')
     .action(async (opts: { config?: string; online?: boolean }) => {
+      const { runCheck } = await import('./check.js');
       process.exitCode = await runCheck(configFile(opts), { online: opts.online === true });
     });
 
   configOption(program.command('verify').description('verify one token as serve would and print the decision'))
     .argument('[token]', 'the token, or - to read it from standard input')
     .action(async (token: string | undefined, opts: { config?: string }) => {
+      const { runVerify } = await import('./verify.js');
       process.exitCode = await runVerify(configFile(opts), token);
     });
 
@@ -54,7 +55,6 @@ export function buildProgram(): Command {
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new CommanderError(2, 'portcullis.badPort', 'error: --port must be a number from 0 to 65535');
       }
-      // Loaded on demand: `serve` never pays for the development IdP's modules.
       const { runDev } = await import('./dev.js');
       process.exitCode = await runDev({ port });
     });
