@@ -11,7 +11,7 @@ import { startSidecar } from '../runtime/sidecar.js';
 import type { Sidecar } from '../runtime/sidecar.js';
 import { VERSION } from '../version.js';
 import cluster from 'node:cluster';
-import { attachWorker, runPrimary } from '../runtime/cluster.js';
+import { attachWorker, runPrimary, stopSignal } from '../runtime/cluster.js';
 
 export interface ServeOptions {
   readonly log?: OpLog;
@@ -79,10 +79,7 @@ export async function runServe(file: string, opts: ServeOptions = {}): Promise<n
   };
   process.on('SIGHUP', onHup);
 
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await stopSignal();
   process.off('SIGHUP', onHup);
   log.shuttingDown({ signal });
   await reloading;

@@ -4,7 +4,7 @@
  * reverse proxy. One place decides the answer to a denial (JSON error or, for a browser on a
  * proxied route with browser login on, a redirect to the login start) and records it once.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RouteConfig } from '../config/types.js';
 import type { Reason } from '../errors.js';
@@ -47,6 +47,28 @@ const USERINFO_ROUTE: RouteConfig = Object.freeze({
   stripPrefix: false,
   timeoutMs: 0,
 });
+
+/** The header set an allowed (or public) request carries to its upstream. */
+function upstreamHeaders(
+  req: IncomingMessage,
+  info: RequestInfo,
+  state: RuntimeState,
+  decision: Exclude<Decision, { outcome: 'denied' }>,
+  upgrade: boolean,
+): OutgoingHttpHeaders {
+  return buildUpstreamHeaders(req.headers, {
+    identity: decision.outcome === 'allowed' ? decision.identity : undefined,
+    forwardToken: decision.route.forwardToken,
+    cookieName: state.config.tokens.cookie,
+    stripHeaders: state.config.stripHeaders,
+    clientIp: info.clientIp,
+    proto: info.proto,
+    host: info.host,
+    trustForwarded: state.config.trustForwardedHeaders,
+    requestId: info.requestId,
+    upgrade,
+  });
+}
 
 function wantsBrowserRedirect(info: RequestInfo, state: RuntimeState, reason: Reason): boolean {
   if (!state.config.login?.browser || info.method !== 'GET') return false;
@@ -181,19 +203,7 @@ export function createHandlers(deps: HandlerDeps): {
       record(state, info, decision, status, start, authMs);
       return;
     }
-    const identity = decision.outcome === 'allowed' ? decision.identity : undefined;
-    const headers = buildUpstreamHeaders(req.headers, {
-      identity,
-      forwardToken: route.forwardToken,
-      cookieName: state.config.tokens.cookie,
-      stripHeaders: state.config.stripHeaders,
-      clientIp: info.clientIp,
-      proto: info.proto,
-      host: info.host,
-      trustForwarded: state.config.trustForwardedHeaders,
-      requestId: info.requestId,
-      upgrade: false,
-    });
+    const headers = upstreamHeaders(req, info, state, decision, false);
     const upstreamStart = process.hrtime.bigint();
     const result = await deps.proxy.web(req, res, route, headers, info.path, info.query);
     deps.recorder.metrics.upstreamDuration(route.name, result.status, elapsedMs(upstreamStart) / 1000);
@@ -255,18 +265,7 @@ export function createHandlers(deps: HandlerDeps): {
       return;
     }
     const route = decision.route;
-    const headers = buildUpstreamHeaders(req.headers, {
-      identity: decision.outcome === 'allowed' ? decision.identity : undefined,
-      forwardToken: route.forwardToken,
-      cookieName: state.config.tokens.cookie,
-      stripHeaders: state.config.stripHeaders,
-      clientIp: info.clientIp,
-      proto: info.proto,
-      host: info.host,
-      trustForwarded: state.config.trustForwardedHeaders,
-      requestId: info.requestId,
-      upgrade: true,
-    });
+    const headers = upstreamHeaders(req, info, state, decision, true);
     const controller = new AbortController();
     socket.once('close', () => controller.abort());
     try {

@@ -43,6 +43,14 @@ export function attachWorker(registry: Registry, listen: string, isReady: () => 
   return () => clearInterval(timer);
 }
 
+/** Resolves with the first SIGTERM or SIGINT: the start of a graceful shutdown. */
+export function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+}
+
 export async function runPrimary(file: string, config: RuntimeConfig, log: OpLog): Promise<number> {
   const aggregator = new AggregatorRegistry();
   const workers = new Map<Worker, { listen: string; ready: boolean }>();
@@ -119,10 +127,7 @@ export async function runPrimary(file: string, config: RuntimeConfig, log: OpLog
   };
   process.on('SIGHUP', onHup);
 
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await stopSignal();
   process.off('SIGHUP', onHup);
   log.shuttingDown({ signal });
   const exits = [...workers.keys()].map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
