@@ -145,13 +145,19 @@ export async function soak(seconds = SECONDS) {
     if (roll < 0.35 || (roll >= 0.95)) {
       const path = roll < 0.35 ? `/v?id=${id}` : `/public/p?id=${id}`;
       const r = await exchange(`${base}${path}`, { headers: { authorization: `Bearer ${pick(tokens)}` } });
-      if (r.status === 200) (counts.allowed++, allowedIds.add(id));
+      if (r.status === 200) {
+        counts.allowed++;
+        allowedIds.add(id);
+      }
       else if (r.error === 'hung') counts.hung++;
       else if (r.error) counts.lost++;
       else counts.wrongStatus++;
     } else if (roll < 0.7) {
       const r = await exchange(`${base}/v?id=${id}`, { headers: invalid() });
-      if (r.status === 401) (counts.denied++, deniedIds.add(id));
+      if (r.status === 401) {
+        counts.denied++;
+        deniedIds.add(id);
+      }
       else if (r.error === 'hung') counts.hung++;
       else if (r.error) counts.lost++;
       else counts.wrongStatus++;
@@ -164,7 +170,10 @@ export async function soak(seconds = SECONDS) {
       else counts.aborted++;
     } else {
       const r = await wsRoundTrip(`${base.replace('http', 'ws')}/ws?id=${id}`, { authorization: `Bearer ${pick(tokens)}` });
-      if (r.status === 101) (counts.ws++, allowedIds.add(id));
+      if (r.status === 101) {
+        counts.ws++;
+        allowedIds.add(id);
+      }
       else if (r.error === 'hung') counts.hung++;
       else counts.lost++;
     }

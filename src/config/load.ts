@@ -5,7 +5,7 @@
  * environment variable is unset hides the knock-on problems of that same value.
  */
 import { resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { isAlias, LineCounter, parseDocument, visit } from 'yaml';
 import { checkDocument } from './checks.js';
 import { compile } from './compile.js';
 import { substituteEnv } from './env.js';
@@ -16,16 +16,30 @@ import { validateSchema } from './validate.js';
 
 export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e): Problem => {
-      const { line, col } = lines.linePos(e.pos[0]);
-      return { file, line, col, path: '', message: `YAML syntax error: ${e.message}; fix the syntax here` };
-    });
-    return { ok: false, problems: problems.sort(byPosition) };
-  }
+  // The core schema: plain data only (no `!!binary`, no custom types).
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, schema: 'core', resolveKnownTags: false });
+  const syntax = doc.errors.map((e): Problem => {
+    const { line, col } = lines.linePos(e.pos[0]);
+    return { file, line, col, path: '', message: `YAML syntax error: ${e.message}; fix the syntax here` };
+  });
+  visit(doc, {
+    Alias(_, node) {
+      if (isAlias(node) && node.resolve(doc) === undefined) {
+        const { line, col } = lines.linePos(node.range?.[0] ?? 0);
+        syntax.push({ file, line, col, path: '', message: `YAML alias *${node.source} has no anchor; define &${node.source} before it or write the value` });
+      }
+    },
+  });
+  if (syntax.length > 0) return { ok: false, problems: syntax.sort(byPosition) };
   const unset = substituteEnv(doc, env);
-  const schema = validateSchema(doc.toJS() ?? {});
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { ok: false, problems: [{ file, line: 1, col: 1, path: '', message: `the document cannot be read as data (${message}); remove aliases or custom tags` }] };
+  }
+  const schema = validateSchema(data ?? {});
   const findings: Finding[] = schema.ok ? checkDocument(schema.doc) : schema.findings;
   const knockOn = (f: Finding) => unset.some((u) => isWithin(f.path, u.path));
   const all = [...unset, ...findings.filter((f) => !knockOn(f))];

@@ -35,8 +35,9 @@ export function readForwardedRequest(req: IncomingMessage, base: RequestInfo): F
       return { ok: false, reason: 'invalid_request' };
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { ok: false, reason: 'invalid_request' };
-    // The raw path of the URL, not the WHATWG-normalised one: the normaliser judges it.
-    uri = fullUrl.slice(fullUrl.indexOf(parsed.host) + parsed.host.length) || '/';
+    // The raw URL goes to the normaliser (it reads the absolute form's path as sent); the
+    // host comes from the parsed URL, never from string offsets in the raw text.
+    uri = fullUrl;
     host ??= parsed.host;
     proto ??= parsed.protocol.slice(0, -1);
   }

@@ -77,6 +77,11 @@ function wantsBrowserRedirect(info: RequestInfo, state: RuntimeState, reason: Re
   return typeof accept === 'string' && accept.includes('text/html');
 }
 
+/** A denial decided before any route was matched. */
+function refused(reason: Reason): Decision {
+  return { outcome: 'denied', route: undefined, reason };
+}
+
 function elapsedMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
@@ -142,11 +147,13 @@ export function createHandlers(deps: HandlerDeps): {
   async function forwardAuth(req: IncomingMessage, res: ServerResponse, base: RequestInfo, state: RuntimeState, start: bigint): Promise<void> {
     if (!trustedSource(state, base.clientIp)) {
       sendError(res, 'forbidden_source', { requestId: base.requestId });
+      record(state, base, refused('forbidden_source'), REASONS.forbidden_source.status, start, elapsedMs(start));
       return;
     }
     const forwarded = readForwardedRequest(req, base);
     if (!forwarded.ok) {
       sendError(res, forwarded.reason, { requestId: base.requestId });
+      record(state, base, refused(forwarded.reason), REASONS[forwarded.reason].status, start, elapsedMs(start));
       return;
     }
     const info = forwarded.info;
@@ -222,12 +229,13 @@ export function createHandlers(deps: HandlerDeps): {
     const start = process.hrtime.bigint();
     const state = deps.state();
     const read = readRequestInfo(req, state.config.trustForwardedHeaders);
-    if (!read.ok) {
-      sendError(res, read.reason, { requestId: read.requestId });
-      return;
-    }
     const info = read.info;
     res.setHeader('x-request-id', info.requestId);
+    if (!read.ok) {
+      sendError(res, read.reason, { requestId: info.requestId });
+      record(state, info, refused(read.reason), REASONS[read.reason].status, start, elapsedMs(start));
+      return;
+    }
     if (info.path === state.config.forwardAuth.path) return forwardAuth(req, res, info, state, start);
     if (info.path === '/_auth/userinfo') {
       if (info.method !== 'GET' && info.method !== 'HEAD') {
@@ -244,8 +252,12 @@ export function createHandlers(deps: HandlerDeps): {
     const start = process.hrtime.bigint();
     const state = deps.state();
     const read = readRequestInfo(req, state.config.trustForwardedHeaders);
-    if (!read.ok) return sendSocketError(socket, read.reason, { requestId: read.requestId });
     const info = read.info;
+    if (!read.ok) {
+      sendSocketError(socket, read.reason, { requestId: info.requestId });
+      record(state, info, refused(read.reason), REASONS[read.reason].status, start, elapsedMs(start));
+      return;
+    }
     const protocol = String(req.headers.upgrade ?? '').toLowerCase();
     if (protocol !== 'websocket') return sendSocketError(socket, 'invalid_request', { requestId: info.requestId });
 

@@ -11,8 +11,9 @@
  *   is kept with upper-case hex, so one resource has one spelling;
  * - refusal of encoded slashes (`%2F`), backslashes (raw or `%5C`), NUL (raw or `%00`), other
  *   encoded control characters and malformed escapes (`%zz`, a trailing `%`);
- * - refusal of dot segments carrying `;` parameters (`..;`, `.;jsessionid=x`), which
- *   Tomcat-style backends treat as dot segments after the sidecar has judged the path;
+ * - refusal of `;` anywhere in the path, raw or encoded: Tomcat/Spring-style backends strip
+ *   `;parameters` from segments (`/admin;x/panel` is `/admin/panel` there, and `..;` a dot
+ *   segment), so the path they serve would differ from the path the sidecar judged;
  * - collapsing of `//` runs and removal of dot segments (RFC 3986 §5.2.4); climbing above `/`
  *   is refused. A trailing slash is kept as given.
  *
@@ -92,10 +93,11 @@ function decodeUnreserved(rawPath: string): string | undefined {
       const byte = Number.parseInt(hex, 16);
       // Encoded slash and backslash would split or join segments differently downstream;
       // encoded control characters (NUL, CR, LF, ...) have no place in a path.
-      if (byte === 0x2f || byte === 0x5c || byte < 0x20 || byte === 0x7f) return undefined;
+      // An encoded `;` is a path parameter for backends that decode before parsing.
+      if (byte === 0x2f || byte === 0x5c || byte === 0x3b || byte < 0x20 || byte === 0x7f) return undefined;
       out += isUnreserved(byte) ? String.fromCharCode(byte) : hexByte(byte);
       i += 2;
-    } else if (ch === '\\') {
+    } else if (ch === '\\' || ch === ';') {
       return undefined;
     } else if (code > 0x7f) {
       out += hexByte(code);
@@ -104,19 +106,6 @@ function decodeUnreserved(rawPath: string): string | undefined {
     }
   }
   return out;
-}
-
-/**
- * True for `.;x`, `..;x` and the like: a dot segment in disguise for `;`-aware backends. An
- * encoded `;` (`%3B`, upper-cased by then) counts too, for backends that decode before parsing.
- */
-function isParameterisedDotSegment(segment: string): boolean {
-  let end = segment.indexOf(';');
-  const encoded = segment.indexOf('%3B');
-  if (encoded !== -1 && (end === -1 || encoded < end)) end = encoded;
-  if (end === -1) return false;
-  const name = segment.slice(0, end);
-  return name === '.' || name === '..';
 }
 
 /** Collapses empty segments and resolves `.`/`..`; undefined when the path climbs above `/`. */
@@ -132,8 +121,6 @@ function removeDotSegments(path: string): string | undefined {
     } else if (segment === '..') {
       if (kept.pop() === undefined) return undefined;
       trailingSlash = last;
-    } else if (isParameterisedDotSegment(segment)) {
-      return undefined;
     } else {
       kept.push(segment);
       trailingSlash = false;

@@ -15,7 +15,12 @@ export interface RequestInfo extends AuthRequest {
 
 export type RequestInfoResult =
   | { readonly ok: true; readonly info: RequestInfo }
-  | { readonly ok: false; readonly requestId: string; readonly reason: 'invalid_path' | 'invalid_request' };
+  | {
+      readonly ok: false;
+      /** What is known of the refused request, for the audit line (path as sent, no query). */
+      readonly info: RequestInfo;
+      readonly reason: 'invalid_path' | 'invalid_request' | 'bad_scheme';
+    };
 
 /** Host header values we accept: a hostname or IP literal with an optional port. */
 const HOST_RE = /^(?:[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9-]{1,63})*\.?|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
@@ -38,7 +43,6 @@ export function isValidHost(host: string): boolean {
 export function readRequestInfo(req: IncomingMessage, trustForwarded: boolean): RequestInfoResult {
   const requestId = requestIdFrom(req.headers['x-request-id']);
   const target = normalizeTarget(req.url ?? '');
-  if (!target.ok) return { ok: false, requestId, reason: 'invalid_path' };
 
   const socketIp = req.socket.remoteAddress ?? '';
   let host = req.headers.host ?? '';
@@ -51,19 +55,20 @@ export function readRequestInfo(req: IncomingMessage, trustForwarded: boolean): 
     if (fwdProto === 'http' || fwdProto === 'https') proto = fwdProto;
     clientIp = forwardedFor(firstHeader(req.headers['x-forwarded-for'])) ?? clientIp;
   }
-  if (host !== '' && !isValidHost(host)) return { ok: false, requestId, reason: 'invalid_request' };
-
-  return {
-    ok: true,
-    info: {
-      requestId,
-      method: req.method ?? 'GET',
-      host,
-      path: target.path,
-      query: target.query,
-      headers: req.headers,
-      clientIp,
-      proto,
-    },
+  const info: RequestInfo = {
+    requestId,
+    method: req.method ?? 'GET',
+    host,
+    path: target.ok ? target.path : (req.url ?? '').split('?')[0]!.slice(0, 1024),
+    query: target.ok ? target.query : '',
+    headers: req.headers,
+    clientIp,
+    proto,
   };
+  if (!target.ok) return { ok: false, info, reason: 'invalid_path' };
+  if (host !== '' && !isValidHost(host)) return { ok: false, info, reason: 'invalid_request' };
+  // Node keeps only the first of several Authorization headers; which one a later hop would
+  // read is anybody's guess, so the request is refused outright.
+  if ((req.headersDistinct.authorization?.length ?? 0) > 1) return { ok: false, info, reason: 'bad_scheme' };
+  return { ok: true, info };
 }

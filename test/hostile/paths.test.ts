@@ -35,7 +35,7 @@ const rows: Row[] = [
   ['/public/%2e./admin', 401, 'unauthorized', undefined],
   ['/public/%2e/../admin', 401, 'unauthorized', undefined],
   ['/public//..//admin', 401, 'unauthorized', undefined],
-  ['/public;x=1/../admin', 401, 'unauthorized', undefined],
+  ['/public;x=1/../admin', 400, 'invalid_request', undefined],
   ['/%2e%2e/public', 400, 'invalid_request', undefined],
   ['/public/%2e%2e/%2e%2e/public', 400, 'invalid_request', undefined],
   ['/public/.;/admin', 400, 'invalid_request', undefined],

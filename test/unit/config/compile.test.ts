@@ -31,7 +31,7 @@ t.test('defaults compile to the documented runtime values', async (t) => {
   t.equal(c.trustForwardedHeaders, false);
   t.equal(c.shutdownTimeoutMs, 10_000);
   t.equal(c.workers, 1);
-  t.equal(c.stripHeaders.length, 8);
+  t.equal(c.stripHeaders.length, 11);
   t.same(c.issuers[0], {
     name: 'idp',
     issuer: 'https://idp.example.com',

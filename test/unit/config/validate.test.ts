@@ -24,7 +24,7 @@ t.test('an empty document gets every default of SPEC §3', async (t) => {
     trust_forwarded_headers: false,
     strip_headers: [
       'x-forwarded-user', 'x-forwarded-email', 'x-forwarded-preferred-username', 'x-forwarded-groups',
-      'remote-user', 'x-remote-user', 'x-user', 'x-email',
+      'remote-user', 'remote-email', 'remote-groups', 'remote-name', 'x-remote-user', 'x-user', 'x-email',
     ],
     shutdown_timeout: '10s',
     workers: 1,
