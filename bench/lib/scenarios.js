@@ -39,7 +39,7 @@ routes:
     auth: public${to}
   - name: app
     match: { path: / }${to}
-${workers === undefined ? '' : `workers: ${workers}\n`}`;
+${workers === undefined ? '' : `workers: ${workers}\n`}${process.env.BENCH_EXTRA_YAML ?? ''}`;
 }
 
 /** Whether `pid` has `workers` descendants within 3 s (cluster workers start after the primary). */

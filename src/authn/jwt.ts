@@ -8,8 +8,8 @@ import type { TokenReason } from '../errors.js';
 import { identityFromClaims } from '../identity/claims.js';
 import type { Identity } from '../identity/types.js';
 import type { Extracted } from '../pipeline/extract-token.js';
-import { tokenFingerprint } from '../verify/index.js';
 import type { Verifier } from '../verify/index.js';
+import type { VerifiedToken } from '../verify/types.js';
 
 export type JwtOutcome =
   | { readonly kind: 'none' }
@@ -22,20 +22,26 @@ export interface JwtAuthenticator {
 
 export function createJwtAuthenticator(verifier: Verifier, issuers: readonly IssuerConfig[]): JwtAuthenticator {
   const byName = new Map(issuers.map((i) => [i.name, i]));
+  // A cached verdict is the same object on every hit: its identity is mapped once.
+  const identities = new WeakMap<VerifiedToken, Identity>();
   return {
     async authenticate(extracted) {
       if (extracted.kind !== 'token') return { kind: 'none' };
-      const fingerprint = tokenFingerprint(extracted.token);
       const result = await verifier.verify(extracted.token);
+      const { fingerprint } = result;
       if (!result.ok) {
         return result.detail === undefined
           ? { kind: 'denied', reason: result.reason, fingerprint }
           : { kind: 'denied', reason: result.reason, fingerprint, detail: result.detail };
       }
-      const issuer = byName.get(result.token.issuer);
-      if (!issuer) return { kind: 'denied', reason: 'untrusted_issuer', fingerprint };
-      const iss = typeof result.token.claims.iss === 'string' ? result.token.claims.iss : issuer.issuer;
-      const identity = identityFromClaims(result.token.claims, issuer.claims, iss, extracted.token);
+      let identity = identities.get(result.token);
+      if (identity === undefined) {
+        const issuer = byName.get(result.token.issuer);
+        if (!issuer) return { kind: 'denied', reason: 'untrusted_issuer', fingerprint };
+        const iss = typeof result.token.claims.iss === 'string' ? result.token.claims.iss : issuer.issuer;
+        identity = identityFromClaims(result.token.claims, issuer.claims, iss, extracted.token);
+        identities.set(result.token, identity);
+      }
       return { kind: 'identity', identity, fingerprint, cached: result.cached };
     },
   };

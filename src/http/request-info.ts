@@ -36,6 +36,16 @@ function forwardedFor(value: string | undefined): string | undefined {
   return first && /^[0-9a-f:.]+$/i.test(first) ? first : undefined;
 }
 
+/** Occurrences of a header in the raw list (names at even indexes); cheaper than headersDistinct. */
+function countHeader(raw: readonly string[], lowerName: string): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) n += 1;
+  }
+  return n;
+}
+
 export function isValidHost(host: string): boolean {
   return host.length <= 261 && HOST_RE.test(host);
 }
@@ -69,6 +79,8 @@ export function readRequestInfo(req: IncomingMessage, trustForwarded: boolean): 
   if (host !== '' && !isValidHost(host)) return { ok: false, info, reason: 'invalid_request' };
   // Node keeps only the first of several Authorization headers; which one a later hop would
   // read is anybody's guess, so the request is refused outright.
-  if ((req.headersDistinct.authorization?.length ?? 0) > 1) return { ok: false, info, reason: 'bad_scheme' };
+  if (req.headers.authorization !== undefined && countHeader(req.rawHeaders, 'authorization') > 1) {
+    return { ok: false, info, reason: 'bad_scheme' };
+  }
   return { ok: true, info };
 }

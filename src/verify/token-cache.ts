@@ -18,14 +18,15 @@ interface Entry {
   readonly requirements: string;
 }
 
+/** Entries are keyed by `sha256Hex(token)`, computed once per request by the caller. */
 export interface TokenCache {
   /** `requirementsOf(name)`: the current fingerprint of the issuer entry called `name`. */
-  get(token: string, requirementsOf: (issuerName: string) => string | undefined): VerifiedToken | undefined;
-  set(token: string, verified: VerifiedToken, requirements: string): void;
+  get(digest: string, requirementsOf: (issuerName: string) => string | undefined): VerifiedToken | undefined;
+  set(digest: string, verified: VerifiedToken, requirements: string): void;
   clear(): void;
 }
 
-function sha256Hex(text: string): string {
+export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
@@ -44,8 +45,7 @@ export function createTokenCache(opts: { max: number; now: () => number }): Toke
   const { now } = opts;
   const lru = new LRUCache<string, Entry>({ max: opts.max, perf: { now }, ttlResolution: 0 });
   return {
-    get(token, requirementsOf) {
-      const key = sha256Hex(token);
+    get(key, requirementsOf) {
       const entry = lru.get(key);
       if (entry === undefined) return undefined;
       if (entry.token.exp * 1000 <= now() || requirementsOf(entry.token.issuer) !== entry.requirements) {
@@ -54,11 +54,11 @@ export function createTokenCache(opts: { max: number; now: () => number }): Toke
       }
       return entry.token;
     },
-    set(token, verified, requirements) {
+    set(key, verified, requirements) {
       const ttl = Math.floor(verified.exp * 1000 - now());
       // Within the clock skew a token can verify after its exp; such a token is not cached.
       if (ttl < 1) return;
-      lru.set(sha256Hex(token), { token: verified, requirements }, { ttl });
+      lru.set(key, { token: verified, requirements }, { ttl });
     },
     clear: () => lru.clear(),
   };

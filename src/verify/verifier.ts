@@ -13,7 +13,7 @@ import type { TokenReason } from '../errors.js';
 import { checkClaims } from './claims.js';
 import { DEFAULT_MAX_TOKEN_LENGTH, parseCompact, verifySignature } from './jws.js';
 import type { KeyStore } from './key-store.js';
-import { createTokenCache, requirementsFingerprint } from './token-cache.js';
+import { createTokenCache, requirementsFingerprint, sha256Hex } from './token-cache.js';
 import type { VerifiedToken, VerifyResult } from './types.js';
 
 export interface Verifier {
@@ -28,8 +28,8 @@ export interface VerifierOptions {
   readonly maxTokenLength?: number;
 }
 
-function deny(reason: TokenReason, detail: string): VerifyResult {
-  return { ok: false, reason, detail };
+function deny(reason: TokenReason, detail: string, fingerprint: string): VerifyResult {
+  return { ok: false, reason, detail, fingerprint };
 }
 
 /** Cached verdicts are shared between requests: nothing downstream may alter their claims. */
@@ -61,28 +61,30 @@ export function createVerifier(
   const requirementsOf = (name: string): string | undefined => requirements.get(name);
 
   async function verify(token: string): Promise<VerifyResult> {
-    if (token.length > maxLength) return deny('malformed', 'token too long');
-    const hit = cache.get(token, requirementsOf);
-    if (hit !== undefined) return { ok: true, token: hit, cached: true };
+    const digest = sha256Hex(token);
+    const fingerprint = digest.slice(0, 12);
+    if (token.length > maxLength) return deny('malformed', 'token too long', fingerprint);
+    const hit = cache.get(digest, requirementsOf);
+    if (hit !== undefined) return { ok: true, token: hit, cached: true, fingerprint };
 
     const parsed = parseCompact(token, maxLength);
-    if (!parsed.ok) return deny('malformed', parsed.detail);
+    if (!parsed.ok) return deny('malformed', parsed.detail, fingerprint);
     const { jws } = parsed;
     const issuer = selectIssuer(issuers, jws.payload.iss);
-    if (issuer === undefined) return deny('untrusted_issuer', 'iss matches no issuer');
-    if (jws.alg === 'none' || !issuer.algorithms.includes(jws.alg)) return deny('alg_not_allowed', 'alg not in the allow-list');
+    if (issuer === undefined) return deny('untrusted_issuer', 'iss matches no issuer', fingerprint);
+    if (jws.alg === 'none' || !issuer.algorithms.includes(jws.alg)) return deny('alg_not_allowed', 'alg not in the allow-list', fingerprint);
     const claims = checkClaims(jws.payload, issuer, now());
-    if (!claims.ok) return claims;
+    if (!claims.ok) return { ...claims, fingerprint };
 
     const store = stores.get(issuer.name);
-    if (store === undefined) return deny('auth_unavailable', 'no key store for the issuer');
+    if (store === undefined) return deny('auth_unavailable', 'no key store for the issuer', fingerprint);
     const found = await store.getKey(jws.kid, jws.alg);
-    if (!found.ok) return deny(found.reason, found.reason === 'unknown_kid' ? 'kid not published' : 'no keys');
-    if (!verifySignature(jws.alg, found.key, jws)) return deny('bad_signature', 'signature does not verify');
+    if (!found.ok) return deny(found.reason, found.reason === 'unknown_kid' ? 'kid not published' : 'no keys', fingerprint);
+    if (!verifySignature(jws.alg, found.key, jws)) return deny('bad_signature', 'signature does not verify', fingerprint);
 
     const verified: VerifiedToken = deepFreeze({ issuer: issuer.name, claims: jws.payload, exp: claims.exp, kid: jws.kid });
-    cache.set(token, verified, requirementsFingerprint(issuer));
-    return { ok: true, token: verified, cached: false };
+    cache.set(digest, verified, requirementsFingerprint(issuer));
+    return { ok: true, token: verified, cached: false, fingerprint };
   }
 
   return { verify, clearCache: () => cache.clear() };

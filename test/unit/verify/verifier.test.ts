@@ -1,3 +1,4 @@
+import { tokenFingerprint } from '../../../src/verify/token-cache.js';
 import t from 'tap';
 import fc from 'fast-check';
 import { createKeyStore } from '../../../src/verify/key-store.js';
@@ -164,7 +165,7 @@ t.test('an issuer that (wrongly) allows HS256 next to a JWKS still never uses an
   const { verifier: v } = await build([mixed]);
   for (const row of hmacWithRsa) {
     const token = forge({ alg: 'HS256', kid: rsaA.kid }, claimsA(), hmacSigner(row.secret));
-    t.same(await v.verify(token), { ok: false, reason: 'unknown_kid', detail: 'kid not published' }, row.form);
+    t.match(await v.verify(token), { ok: false, reason: 'unknown_kid', detail: 'kid not published' }, row.form);
   }
 });
 
@@ -201,7 +202,12 @@ for (const row of positive) {
     const token = await row.token();
     const payload: unknown = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
     const result = await verifier.verify(token);
-    t.same(result, { ok: true, cached: false, token: { issuer: row.issuer, claims: payload, exp: (payload as { exp: number }).exp, kid: row.kid } });
+    t.same(result, {
+      ok: true,
+      cached: false,
+      fingerprint: tokenFingerprint(token),
+      token: { issuer: row.issuer, claims: payload, exp: (payload as { exp: number }).exp, kid: row.kid },
+    });
   });
 }
 
@@ -210,14 +216,14 @@ t.test('an issuer without `issuer` takes tokens of any iss, when it is the only 
   const { verifier: v } = await build([issuerB, open]);
   const result = await v.verify(await mint(rsaA, accessClaims('https://anything.example.com')));
   t.equal(result.ok && result.token.issuer, 'open', 'the open issuer verified it');
-  t.same(await v.verify(await mint(rsaA, accessClaims(ISS_B))), { ok: false, reason: 'unknown_kid', detail: 'kid not published' }, 'an exact match wins: B only');
+  t.match(await v.verify(await mint(rsaA, accessClaims(ISS_B))), { ok: false, reason: 'unknown_kid', detail: 'kid not published' }, 'an exact match wins: B only');
   const two = await build([open, { ...open, name: 'open2' }]);
   t.equal((await two.verifier.verify(await mint(rsaA, accessClaims('https://x.example.com')))).ok, false, 'two open issuers: none chosen');
 });
 
 t.test('an issuer without a key store answers auth_unavailable', async (t) => {
   const v = createVerifier([issuerA], new Map(), { cacheSize: 10, now });
-  t.same(await v.verify(await mint(rsaA, claimsA())), { ok: false, reason: 'auth_unavailable', detail: 'no key store for the issuer' });
+  t.match(await v.verify(await mint(rsaA, claimsA())), { ok: false, reason: 'auth_unavailable', detail: 'no key store for the issuer' });
 });
 
 t.test('an issuer whose keys never loaded answers auth_unavailable', async (t) => {
@@ -225,7 +231,7 @@ t.test('an issuer whose keys never loaded answers auth_unavailable', async (t) =
   t.teardown(() => down.close());
   down.modes.jwks = 'error500';
   const { verifier: v } = await build([issuerFor(down, { name: 'down', jwks })]);
-  t.same(await v.verify(await mint(rsaA, accessClaims(down.url))), { ok: false, reason: 'auth_unavailable', detail: 'no keys' });
+  t.match(await v.verify(await mint(rsaA, accessClaims(down.url))), { ok: false, reason: 'auth_unavailable', detail: 'no keys' });
 });
 
 t.test('cache: hit on the second call, none after clearCache', async (t) => {
@@ -256,7 +262,7 @@ t.test('cache: an entry is used only until exp', async (t) => {
   const within = await v.verify(token);
   t.equal(within.ok && within.cached, false, 'at exp: no hit, verified again (within the skew)');
   clock.ms = NOW_MS + 90_000;
-  t.same(await v.verify(token), { ok: false, reason: 'expired', detail: 'exp passed' }, 'past the skew: expired');
+  t.match(await v.verify(token), { ok: false, reason: 'expired', detail: 'exp passed' }, 'past the skew: expired');
 });
 
 t.test('cache: size 0 caches nothing; a token verified within the skew is not cached', async (t) => {
@@ -275,12 +281,12 @@ t.test('a verdict is not reused by a verifier with other requirements', async (t
   const token = await mint(rsaA, claimsA());
   t.equal((await verifier.verify(token)).ok, true, 'accepted for audience api');
   const strict = await build([{ ...issuerA, audiences: ['billing'] }]);
-  t.same(await strict.verifier.verify(token), { ok: false, reason: 'bad_audience', detail: 'aud has none of the audiences' });
+  t.same(await strict.verifier.verify(token), { ok: false, reason: 'bad_audience', detail: 'aud has none of the audiences', fingerprint: tokenFingerprint(token) });
 });
 
 t.test('a custom length cap applies before anything else', async (t) => {
   const v = createVerifier([issuerA], new Map(), { cacheSize: 10, now, maxTokenLength: 100 });
-  t.same(await v.verify(await mint(rsaA, claimsA())), { ok: false, reason: 'malformed', detail: 'token too long' });
+  t.match(await v.verify(await mint(rsaA, claimsA())), { ok: false, reason: 'malformed', detail: 'token too long' });
 });
 
 t.test('fuzz: 500 random strings resolve to a denial, never throw', async (t) => {
