@@ -71,7 +71,7 @@ t.test('a scripted mix of requests moves the expected counters and audit lines',
   t.ok(delta('portcullis_upstream_duration_seconds_count', { route: 'app', status_class: '2xx' }) >= 2);
   t.ok(sample(after, 'process_cpu_user_seconds_total') > 0, 'default process metrics');
 
-  const audit = h.sidecar.audit().filter((a) => a.event === 'access');
+  const audit = await h.sidecar.waitForAudit((a) => a.event === 'access', script.length);
   t.equal(audit.length, script.length, 'one audit line per request (allowed ones included by default)');
   for (const line of audit) t.same(Object.keys(line).slice(0, SPEC_FIELDS.length), SPEC_FIELDS);
   const expiredLine = audit.find((a) => a.reason === 'expired')!;

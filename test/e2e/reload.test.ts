@@ -34,7 +34,7 @@ t.test('a valid new config applies to new requests; requests in flight complete'
   t.equal((await http(`${h.sidecar.url}/x`, { headers: auth })).status, 403, 'the new rule applies');
   const admin = await h.login('admin');
   t.equal((await http(`${h.sidecar.url}/x`, { headers: { authorization: `Bearer ${admin}` } })).status, 200);
-  t.ok(h.sidecar.audit().some((a) => a.event === 'config_reload' && a.decision === 'allowed'));
+  t.equal((await h.sidecar.waitForAudit((a) => a.event === 'config_reload' && a.decision === 'allowed')).length, 1, 'the reload is audited');
   t.equal(sample(await scrape(h.sidecar.adminUrl), 'portcullis_config_reloads_total', { result: 'ok' }), 1);
 });
 

@@ -18,14 +18,9 @@ import type { HttpResponse } from '../support/http.js';
 
 export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
-/** The audit line of one request (by its X-Request-Id), waiting briefly for the async sink. */
+/** The audit line of one request (by its X-Request-Id), waiting briefly for the batched sink. */
 export async function auditLine(h: { readonly sidecar: SidecarProcess }, requestId: string | string[] | undefined): Promise<Record<string, unknown> | undefined> {
-  for (let i = 0; i < 50; i++) {
-    const line = h.sidecar.audit().find((a) => a.request_id === requestId);
-    if (line) return line;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return undefined;
+  return (await h.sidecar.waitForAudit((a) => a.request_id === requestId, 1, 1_000))[0];
 }
 
 /** What the IdPs have served so far: compared before and after a row. */

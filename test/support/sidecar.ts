@@ -22,6 +22,11 @@ export interface SidecarProcess {
   stdout(): string[];
   /** JSON lines of stdout that parse. */
   audit(): Array<Record<string, unknown>>;
+  /**
+   * Audit lines matching `predicate`, once there are at least `count` of them (the sink
+   * batches its writes, so lines arrive shortly after the answers); what there is at timeout.
+   */
+  waitForAudit(predicate: (line: Record<string, unknown>) => boolean, count?: number, timeoutMs?: number): Promise<Array<Record<string, unknown>>>;
   /** Waits for a stderr line that contains `text`. */
   waitForLog(text: string, timeoutMs?: number): Promise<string>;
   signal(sig: NodeJS.Signals): void;
@@ -106,6 +111,16 @@ export async function startSidecarProcess(yaml: string, opts: { env?: NodeJS.Pro
     });
   }
 
+  function audit(): Array<Record<string, unknown>> {
+    return outLines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+
   const readyLine = await waitForLog('"msg":"ready"');
   const ready = JSON.parse(readyLine) as { listen: string; admin: string };
   return {
@@ -115,14 +130,16 @@ export async function startSidecarProcess(yaml: string, opts: { env?: NodeJS.Pro
     child,
     stderr: () => errLines,
     stdout: () => outLines,
-    audit: () =>
-      outLines.flatMap((l) => {
-        try {
-          return [JSON.parse(l) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      }),
+    audit,
+    async waitForAudit(predicate, count = 1, timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      let found = audit().filter(predicate);
+      while (found.length < count && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        found = audit().filter(predicate);
+      }
+      return found;
+    },
     waitForLog,
     signal: (sig) => void child.kill(sig),
     exited: () => exit,
