@@ -5,6 +5,7 @@
  * scrapes never pass through the auth pipeline.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestIdFrom } from '../http/request-id.js';
 import { versionInfo } from '../version.js';
 
 export interface AdminDeps {
@@ -22,6 +23,7 @@ function json(res: ServerResponse, status: number, payload: unknown): void {
 
 export function createAdminHandler(deps: AdminDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    res.setHeader('x-request-id', requestIdFrom(req.headers['x-request-id']));
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       json(res, 405, { error: 'method_not_allowed', error_description: 'Use GET on the admin endpoints.' });

@@ -101,6 +101,9 @@ export function createHandlers(deps: HandlerDeps): {
   }
 
   function record(state: RuntimeState, info: RequestInfo, decision: Decision, status: number, start: bigint, authMs: number): void {
+    if (decision.outcome === 'denied' && decision.reason === 'internal_error') {
+      deps.log.pluginError({ authenticator: decision.detail ?? 'unknown', code: 'ERR_AUTHENTICATOR' });
+    }
     recordDecision(deps.recorder, state.config.audit.allowed, info, decision, status, authMs / 1000, elapsedMs(start));
   }
 

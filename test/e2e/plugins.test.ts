@@ -5,7 +5,9 @@
  */
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { harness } from '../support/harness.js';
 import { http } from '../support/http.js';
 import type { Echoed } from '../support/http.js';
@@ -62,4 +64,29 @@ t.test('without the header the plug-in says "not mine" and the JWT authenticator
 t.test('the plug-in logged through its context, without the key', async (t) => {
   const line = await h.sidecar.waitForLog('api-keys loaded');
   t.notOk(line.includes(KEY));
+});
+
+t.test('a plug-in that crashes fails closed: 500 internal_error, logged, process still up', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-crash-'));
+  const crashing = join(dir, 'crash.mjs');
+  writeFileSync(crashing, 'export default () => ({ name: "crashy", authenticate: async () => { throw new TypeError("boom"); } });\n');
+  const denying = join(dir, 'deny.mjs');
+  writeFileSync(denying, 'export default () => ({ name: "denier", authenticate: async (r) => { if (r.headers["x-deny"]) throw Object.assign(new Error("no"), { code: "insufficient_scope" }); return null; } });\n');
+  const h2 = await harness(t, {
+    routes: `
+  - name: app
+    match: { path: / }
+    upstream: {{UPSTREAM}}
+`,
+    extra: `authenticators:\n  - type: module\n    path: ${denying}\n  - type: module\n    path: ${crashing}\n  - type: jwt\n`,
+  });
+  const denied = await http(`${h2.sidecar.url}/x`, { headers: { 'x-deny': '1' } });
+  t.equal(denied.status, 403, 'a plug-in error with a reason code denies with that reason');
+  t.equal(denied.json().error, 'insufficient_scope');
+  const crashed = await http(`${h2.sidecar.url}/x`);
+  t.equal(crashed.status, 500);
+  t.equal(crashed.json().error, 'internal_error');
+  t.match(await h2.sidecar.waitForLog('"msg":"authenticator failed"'), /crashy/);
+  t.equal(h2.upstream.requests().length, 0);
+  t.equal((await http(`${h2.sidecar.adminUrl}/healthz`)).status, 200);
 });
