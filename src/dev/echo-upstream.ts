@@ -12,6 +12,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { acceptWebSocket } from './ws-echo.js';
+import { listen } from '../http/listen.js';
 
 export interface EchoRequest {
   method: string;
@@ -91,13 +92,7 @@ export async function startEchoUpstream(opts: { host?: string; port?: number } =
     acceptWebSocket(req, socket, head);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 0);
   const { address, port } = server.address() as AddressInfo;
 
   return {

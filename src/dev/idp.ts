@@ -21,6 +21,7 @@ import { createProvider, loadOidcProvider } from './idp-provider.js';
 import { createIdpStore } from './idp-store.js';
 import { DEMO_USERS } from './users.js';
 import type { DevUser } from './users.js';
+import { listen } from '../http/listen.js';
 
 export type { DevUser } from './users.js';
 
@@ -127,13 +128,7 @@ export async function startDevIdp(opts: DevIdpOptions = {}): Promise<DevIdp> {
       void callback(req, res);
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 0);
   const { address, port } = server.address() as AddressInfo;
   const issuer = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   const resourceIndicator = resourceIndicatorFor(audience);

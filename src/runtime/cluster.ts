@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { createAdminHandler } from '../admin/server.js';
+import { listen } from '../http/listen.js';
 import { formatProblem, loadConfigFile } from '../config/index.js';
 import type { RuntimeConfig } from '../config/types.js';
 import type { OpLog } from '../observe/log.js';
@@ -92,10 +93,7 @@ export async function runPrimary(file: string, config: RuntimeConfig, log: OpLog
     }),
   );
   try {
-    await new Promise<void>((resolve, reject) => {
-      admin.once('error', reject);
-      admin.listen(config.admin.listen.port, config.admin.listen.host, resolve);
-    });
+    await listen(admin, config.admin.listen.host, config.admin.listen.port);
     // Ready once every worker listens (readiness of keys is /readyz's business).
     let check: NodeJS.Timeout | undefined;
     await Promise.race([

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { RuntimeConfig } from '../config/types.js';
 import { createAdminHandler } from '../admin/server.js';
 import { createHandlers } from '../http/handler.js';
+import { listen } from '../http/listen.js';
 import { createLogin } from '../login/index.js';
 import { createAuditSink } from '../observe/audit.js';
 import type { AuditEvent, AuditSink } from '../observe/audit.js';
@@ -48,16 +49,6 @@ const SERVER_LIMITS = {
 function addressOf(server: Server): string {
   const a = server.address() as AddressInfo;
   return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 export async function startSidecar(
