@@ -21,8 +21,29 @@ export type ForwardedResult = { ok: true; info: RequestInfo } | { ok: false; rea
 const METHOD_RE = /^[A-Z]{1,16}$/;
 
 /** The original request as the front proxy describes it. `base` carries id and client address. */
+/** Both header families present and saying different things: which one did the proxy set? */
+function conflicting(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && a !== b;
+}
+
+/** The request target (path and query, as sent) of an absolute URL. */
+function targetOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/is.exec(url);
+  return match ? match[1] || '/' : url;
+}
+
 export function readForwardedRequest(req: IncomingMessage, base: RequestInfo): ForwardedResult {
   const h = req.headers;
+  // A front proxy sets one family and passes the client's other headers on (nginx forwards a
+  // client's X-Forwarded-Uri to the auth subrequest): a disagreement is refused, never resolved.
+  if (
+    conflicting(firstHeader(h['x-forwarded-uri']), firstHeader(h['x-original-uri'])) ||
+    conflicting(firstHeader(h['x-forwarded-method']), firstHeader(h['x-original-method'])) ||
+    conflicting(firstHeader(h['x-forwarded-uri']) ?? firstHeader(h['x-original-uri']), targetOf(firstHeader(h['x-original-url'])))
+  ) {
+    return { ok: false, reason: 'invalid_request' };
+  }
   let uri = firstHeader(h['x-forwarded-uri']) ?? firstHeader(h['x-original-uri']);
   let host = firstHeader(h['x-forwarded-host']);
   let proto = firstHeader(h['x-forwarded-proto']);

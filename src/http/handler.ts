@@ -32,6 +32,10 @@ export interface HandlerDeps {
   readonly log: OpLog;
   /** Login endpoints and the browser session refresh. */
   readonly login?: Login;
+  /** True while shutting down: new upgrades are refused. */
+  readonly draining?: () => boolean;
+  /** Open WebSocket tunnels (client sockets), closed by the sidecar when a drain times out. */
+  readonly tunnels?: Set<Duplex>;
 }
 
 /** Longest forward-auth cache lifetime; always bounded by the token's own exp. */
@@ -56,7 +60,7 @@ function upstreamHeaders(
   decision: Exclude<Decision, { outcome: 'denied' }>,
   upgrade: boolean,
 ): OutgoingHttpHeaders {
-  return buildUpstreamHeaders(req.headers, {
+  const headers = buildUpstreamHeaders(req.headers, {
     identity: decision.outcome === 'allowed' ? decision.identity : undefined,
     forwardToken: decision.route.forwardToken,
     cookieName: state.config.tokens.cookie,
@@ -68,6 +72,9 @@ function upstreamHeaders(
     requestId: info.requestId,
     upgrade,
   });
+  // The upstream serves the host that was judged (with trusted forwarding, X-Forwarded-Host).
+  if (info.host !== '') headers.host = info.host;
+  return headers;
 }
 
 function wantsBrowserRedirect(info: RequestInfo, state: RuntimeState, reason: Reason): boolean {
@@ -148,7 +155,9 @@ export function createHandlers(deps: HandlerDeps): {
   }
 
   async function forwardAuth(req: IncomingMessage, res: ServerResponse, base: RequestInfo, state: RuntimeState, start: bigint): Promise<void> {
-    if (!trustedSource(state, base.clientIp)) {
+    // The caller is the TCP peer, never what X-Forwarded-For claims.
+    const peer = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    if (!trustedSource(state, peer)) {
       sendError(res, 'forbidden_source', { requestId: base.requestId });
       record(state, base, refused('forbidden_source'), REASONS.forbidden_source.status, start, elapsedMs(start));
       return;
@@ -256,52 +265,62 @@ export function createHandlers(deps: HandlerDeps): {
     const state = deps.state();
     const read = readRequestInfo(req, state.config.trustForwardedHeaders);
     const info = read.info;
-    if (!read.ok) {
-      sendSocketError(socket, read.reason, { requestId: info.requestId });
-      record(state, info, refused(read.reason), REASONS[read.reason].status, start, elapsedMs(start));
-      return;
-    }
+    const refuse = (reason: Reason, decision: Decision = refused(reason)): void => {
+      sendSocketError(socket, reason, { requestId: info.requestId });
+      record(state, info, decision, REASONS[reason].status, start, elapsedMs(start));
+    };
+    if (!read.ok) return refuse(read.reason);
+    if (deps.draining?.()) return refuse('shutting_down');
+    // Only a WebSocket handshake (a GET, RFC 6455) is proxied: the upstream always receives a
+    // GET, so judging any other method would judge a different request. h2c is refused.
     const protocol = String(req.headers.upgrade ?? '').toLowerCase();
-    if (protocol !== 'websocket') return sendSocketError(socket, 'invalid_request', { requestId: info.requestId });
+    if (protocol !== 'websocket' || info.method !== 'GET') return refuse('invalid_request');
 
     // A cookie-authenticated upgrade from a foreign page is cross-site WebSocket hijacking.
     const extracted = extractToken(req.headers, info.query, state.config.tokens);
     const origin = req.headers.origin;
     if (extracted.kind === 'token' && extracted.source === 'cookie' && origin !== undefined && !sameOrigin(origin, info, state)) {
-      return sendSocketError(socket, 'forbidden_origin', { requestId: info.requestId });
+      return refuse('forbidden_origin');
     }
 
+    const controller = new AbortController();
+    socket.once('close', () => controller.abort());
     const decision = await decide(info, state);
     const authMs = elapsedMs(start);
     if (decision.outcome === 'denied' || !decision.route.upstream) {
-      const reason = decision.outcome === 'denied' ? decision.reason : 'not_found';
-      sendSocketError(socket, reason, { requestId: info.requestId });
-      record(state, info, decision, REASONS[reason].status, start, authMs);
-      return;
+      return refuse(decision.outcome === 'denied' ? decision.reason : 'not_found', decision);
     }
+    if (controller.signal.aborted) return;
     const route = decision.route;
     const headers = upstreamHeaders(req, info, state, decision, true);
-    const controller = new AbortController();
-    socket.once('close', () => controller.abort());
     try {
       const upstream = await deps.proxy.upgrade(route, headers, info.path, info.query, controller.signal);
-      const lines = ['HTTP/1.1 101 Switching Protocols'];
+      const lines = ['HTTP/1.1 101 Switching Protocols', `x-request-id: ${info.requestId}`];
       for (const [name, value] of Object.entries(upstream.headers)) {
+        if (name === 'x-request-id') continue;
         for (const v of Array.isArray(value) ? value : [value ?? '']) lines.push(`${name}: ${v}`);
       }
       socket.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length > 0) upstream.socket.write(head);
+      // Either side going away takes the other with it: no half-open tunnels.
       upstream.socket.on('error', () => socket.destroy());
       socket.on('error', () => upstream.socket.destroy());
+      upstream.socket.once('close', () => socket.destroy());
+      socket.once('close', () => upstream.socket.destroy());
+      deps.tunnels?.add(socket);
+      socket.once('close', () => deps.tunnels?.delete(socket));
       upstream.socket.pipe(socket).pipe(upstream.socket);
       record(state, info, decision, 101, start, authMs);
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'ERR_UPGRADE';
+      if (controller.signal.aborted && code !== 'UND_ERR_HEADERS_TIMEOUT') return;
       deps.log.upstreamError({ requestId: info.requestId, route: route.name, method: info.method, host: info.host, path: info.path, code });
-      sendSocketError(socket, 'upstream_unavailable', { requestId: info.requestId });
-      record(state, info, decision, 502, start, authMs);
+      const reason = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED' ? 'upstream_timeout' : 'upstream_unavailable';
+      sendSocketError(socket, reason, { requestId: info.requestId });
+      record(state, info, decision, REASONS[reason].status, start, authMs);
     }
   }
+
 
   return {
     onRequest(req, res) {

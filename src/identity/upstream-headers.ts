@@ -14,7 +14,9 @@
  *   (with `trustForwarded`, the client's X-Forwarded-For/Proto/Host are extended or kept);
  * - headers that could steer an upstream's routing or method (`x-original-uri`, method
  *   overrides, ...) are dropped, and `x-request-id` is portcullis' own;
- * - without `forwardToken`, neither `authorization` nor the auth cookie reaches the upstream;
+ * - the client's own `authorization` and auth cookie never reach the upstream; with
+ *   `forwardToken` the upstream gets `authorization: Bearer <the verified token>` only, so an
+ *   unverified credential sent beside a valid one is never passed on;
  * - identity values that could inject a header (CR, LF, NUL, other controls) are dropped and
  *   non-ASCII values are sent as their UTF-8 bytes, so setting a header never throws.
  */
@@ -153,7 +155,7 @@ export function buildUpstreamHeaders(incoming: IncomingHttpHeaders, opts: Upstre
       key.startsWith(IDENTITY_PREFIX) ||
       strip.has(key) ||
       key.startsWith('x-forwarded-') ||
-      (key === 'authorization' && !opts.forwardToken);
+      key === 'authorization';
     if (!drop) out[name.toLowerCase()] = value;
   }
   if (incoming['transfer-encoding'] !== undefined) {
@@ -166,7 +168,7 @@ export function buildUpstreamHeaders(incoming: IncomingHttpHeaders, opts: Upstre
   }
   Object.assign(out, forwardedHeaders(incoming, opts), { 'x-request-id': opts.requestId });
   const cookie = out.cookie;
-  if (!opts.forwardToken && opts.cookieName !== false && typeof cookie === 'string') {
+  if (opts.cookieName !== false && typeof cookie === 'string') {
     const rest = removeCookie(cookie, opts.cookieName);
     if (rest === undefined) delete out.cookie;
     else out.cookie = rest;

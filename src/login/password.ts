@@ -40,23 +40,27 @@ export async function passwordLogin(req: IncomingMessage, res: ServerResponse, i
   const wait = env.limiter.retryAfterSec(keys, env.login.rateLimit);
   if (wait > 0) return fail('rate_limited', 'rate_limited', { retryAfterSec: wait });
 
-  const meta = await env.metadata();
-  if (!meta.ok) {
-    logIdpProblem(env, info, meta.code);
-    return fail('error', 'auth_unavailable');
-  }
-  const grant = await tokenRequest(
-    meta.meta,
-    env.login,
-    { grant_type: 'password', username: body.username, password: body.password, scope: env.login.scopes.join(' ') },
-    env.issuer.jwks.timeoutMs,
-    env.deps.dispatcher,
-  );
-  if (!grant.ok) {
-    if (grant.kind === 'invalid_grant') {
-      env.limiter.failure(keys, env.login.rateLimit);
-      return fail('invalid_grant', 'invalid_grant');
+  env.limiter.begin(keys);
+  let grant: Awaited<ReturnType<typeof tokenRequest>>;
+  try {
+    const meta = await env.metadata();
+    if (!meta.ok) {
+      logIdpProblem(env, info, meta.code);
+      return fail('error', 'auth_unavailable');
     }
+    grant = await tokenRequest(
+      meta.meta,
+      env.login,
+      { grant_type: 'password', username: body.username, password: body.password, scope: env.login.scopes.join(' ') },
+      env.issuer.jwks.timeoutMs,
+      env.deps.dispatcher,
+    );
+    if (!grant.ok && grant.kind === 'invalid_grant') env.limiter.failure(keys, env.login.rateLimit);
+  } finally {
+    env.limiter.end(keys);
+  }
+  if (!grant.ok) {
+    if (grant.kind === 'invalid_grant') return fail('invalid_grant', 'invalid_grant');
     if (grant.kind === 'rejected') logIdpProblem(env, info, grant.code);
     return fail('error', 'auth_unavailable');
   }

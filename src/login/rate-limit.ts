@@ -5,7 +5,8 @@
  * its oldest counted failure leaves the window.
  *
  * Enforces: the check happens before the IdP is asked, so a refused attempt costs the IdP
- * nothing; memory is bounded (an LRU of at most `maxKeys` keys, each holding at most
+ * nothing; attempts still waiting for the IdP count against the limit (`begin`/`end`), so a
+ * burst of concurrent guesses cannot all pass the check before the first failure is counted; memory is bounded (an LRU of at most `maxKeys` keys, each holding at most
  * `attempts` timestamps); limits are read per call, so a reloaded config applies at once;
  * the clock is injected.
  */
@@ -19,6 +20,10 @@ export interface RateLimit {
 export interface RateLimiter {
   /** Seconds until an attempt with these keys is allowed again; 0 when it is allowed now. */
   retryAfterSec(keys: readonly string[], limit: RateLimit): number;
+  /** Marks an attempt with these keys as in flight at the IdP (counted by retryAfterSec). */
+  begin(keys: readonly string[]): void;
+  /** The attempt begun with these keys has its answer. */
+  end(keys: readonly string[]): void;
   /** Counts one failure against every key. */
   failure(keys: readonly string[], limit: RateLimit): void;
   /** Forgets the failures of one key (a successful login for that username). */
@@ -32,6 +37,10 @@ export const DEFAULT_MAX_KEYS = 10_000;
 export function createRateLimiter(opts: { maxKeys?: number; now?: () => number } = {}): RateLimiter {
   const now = opts.now ?? Date.now;
   const failures = new LRUCache<string, number[]>({ max: opts.maxKeys ?? DEFAULT_MAX_KEYS });
+  /** Attempts in flight per key; bounded by the number of open requests. */
+  const pending = new Map<string, number>();
+  /** While attempts are in flight, a refused caller is told to retry after this long. */
+  const PENDING_RETRY_MS = 1_000;
 
   /** The failures of `key` still inside the window, oldest first (stored back pruned). */
   function recent(key: string, limit: RateLimit, at: number): number[] {
@@ -49,12 +58,28 @@ export function createRateLimiter(opts: { maxKeys?: number; now?: () => number }
       let waitMs = 0;
       for (const key of keys) {
         const times = recent(key, limit, at);
-        if (times.length < limit.attempts) continue;
+        const inFlight = pending.get(key) ?? 0;
+        if (times.length + inFlight < limit.attempts) continue;
+        if (times.length < limit.attempts) {
+          // Only the attempts still at the IdP fill the limit: retry once they are answered.
+          waitMs = Math.max(waitMs, PENDING_RETRY_MS);
+          continue;
+        }
         // The attempt frees once enough failures have left the window to fall below the limit.
         const freeing = times[times.length - limit.attempts] ?? at;
         waitMs = Math.max(waitMs, freeing + limit.perMs - at);
       }
       return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : 0;
+    },
+    begin(keys) {
+      for (const key of keys) pending.set(key, (pending.get(key) ?? 0) + 1);
+    },
+    end(keys) {
+      for (const key of keys) {
+        const left = (pending.get(key) ?? 0) - 1;
+        if (left > 0) pending.set(key, left);
+        else pending.delete(key);
+      }
     },
     failure(keys, limit) {
       const at = now();

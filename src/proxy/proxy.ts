@@ -168,7 +168,8 @@ export function createProxy(opts: { connections?: number } = {}): Proxy {
         method: 'GET',
         headers: rest as Record<string, string | string[]>,
         protocol: 'websocket',
-        signal,
+        // The route timeout bounds the wait for the upstream's 101, as for plain requests.
+        signal: AbortSignal.any([signal, AbortSignal.timeout(route.timeoutMs)]),
       } as Dispatcher.UpgradeOptions & { origin: string });
       return { headers: data.headers, socket: data.socket };
     },

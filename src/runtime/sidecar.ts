@@ -8,6 +8,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { RuntimeConfig } from '../config/types.js';
 import { createAdminHandler } from '../admin/server.js';
 import { createHandlers } from '../http/handler.js';
@@ -88,7 +89,8 @@ export async function startSidecar(
   };
   const proxy = createProxy();
   const login = createLogin({ recorder, log });
-  const handlers = createHandlers({ state: () => current, proxy, recorder, log, login });
+  const tunnels = new Set<Duplex>();
+  const handlers = createHandlers({ state: () => current, proxy, recorder, log, login, draining: () => draining, tunnels });
 
   const main = createServer(SERVER_LIMITS, (req, res) => {
     // While draining, answers close their connection so keep-alive clients move elsewhere.
@@ -132,8 +134,8 @@ export async function startSidecar(
     isReady: () => !draining && current.isReady(),
     state: () => current,
     async reload(next) {
-      const state = await buildState(next, { events, pluginLog });
       const previous = current;
+      const state = await buildState(next, { events, pluginLog }, previous);
       current = state;
       metrics.setTokenSeriesLimit(next.metrics.tokenSeriesLimit);
       if (next.audit.output !== previous.config.audit.output) {
@@ -141,7 +143,7 @@ export async function startSidecar(
         audit = openAudit(next.audit.output);
         await old.close();
       }
-      await previous.close();
+      await previous.close(new Set(state.stores.values()));
     },
     reopenAudit() {
       audit.reopen();
@@ -160,7 +162,9 @@ export async function startSidecar(
       const timer = setTimeout(() => {
         main.closeAllConnections();
         admin.closeAllConnections();
-      }, config.shutdownTimeoutMs);
+        // Upgraded sockets are no longer the HTTP server's: close the WebSocket tunnels too.
+        for (const socket of tunnels) socket.destroy();
+      }, current.config.shutdownTimeoutMs);
       timer.unref();
       await closed;
       clearTimeout(timer);

@@ -26,8 +26,8 @@ export interface RuntimeState {
   readonly chain: readonly ChainEntry[];
   /** Every issuer's keys are loaded. */
   isReady(): boolean;
-  /** Stops background refreshes and closes plug-ins. */
-  close(): Promise<void>;
+  /** Stops background refreshes and closes plug-ins; stores in `keep` (taken over by a successor) stay open. */
+  close(keep?: ReadonlySet<KeyStore>): Promise<void>;
 }
 
 export interface StateDeps {
@@ -40,15 +40,33 @@ export function buildVerification(
   issuers: readonly IssuerConfig[],
   cacheSize: number,
   events?: KeyStoreEvents,
+  reuse: ReadonlyMap<string, KeyStore> = new Map(),
 ): { stores: Map<string, KeyStore>; verifier: Verifier } {
   const stores = new Map<string, KeyStore>(
-    issuers.map((issuer) => [issuer.name, createKeyStore(issuer, events ? { events } : {})]),
+    issuers.map((issuer) => [issuer.name, reuse.get(issuer.name) ?? createKeyStore(issuer, events ? { events } : {})]),
   );
   return { stores, verifier: createVerifier(issuers, stores, { cacheSize }) };
 }
 
-export async function buildState(config: RuntimeConfig, deps: StateDeps = {}): Promise<RuntimeState> {
-  const { stores, verifier } = buildVerification(config.issuers, config.cache.verifiedTokens, deps.events);
+/**
+ * Key stores of issuers whose settings did not change carry over to the next state with their
+ * keys, stale window and timers: a reload (or a logrotate SIGHUP) during an IdP outage keeps
+ * serving the last good keys (SPEC §1.3). The verified-token cache is never carried over.
+ */
+function reusableStores(config: RuntimeConfig, previous: RuntimeState | undefined): Map<string, KeyStore> {
+  const reuse = new Map<string, KeyStore>();
+  for (const issuer of config.issuers) {
+    const before = previous?.config.issuers.find((i) => i.name === issuer.name);
+    const store = previous?.stores.get(issuer.name);
+    if (before && store && JSON.stringify(before) === JSON.stringify(issuer)) reuse.set(issuer.name, store);
+  }
+  return reuse;
+}
+
+export async function buildState(config: RuntimeConfig, deps: StateDeps = {}, previous?: RuntimeState): Promise<RuntimeState> {
+  const reuse = reusableStores(config, previous);
+  const { stores, verifier } = buildVerification(config.issuers, config.cache.verifiedTokens, deps.events, reuse);
+  const fresh = [...stores.values()].filter((store) => ![...reuse.values()].includes(store));
   const log = deps.pluginLog ?? (() => undefined);
   const chain: ChainEntry[] = [];
   try {
@@ -62,9 +80,10 @@ export async function buildState(config: RuntimeConfig, deps: StateDeps = {}): P
     }
   } catch (err) {
     await closeChain(chain);
+    for (const store of fresh) store.close();
     throw err;
   }
-  await Promise.all([...stores.values()].map((store) => store.start()));
+  await Promise.all(fresh.map((store) => store.start()));
   return {
     config,
     routes: compileRoutes(config.routes),
@@ -72,8 +91,8 @@ export async function buildState(config: RuntimeConfig, deps: StateDeps = {}): P
     verifier,
     chain,
     isReady: () => [...stores.values()].every((store) => store.isReady()),
-    async close() {
-      for (const store of stores.values()) store.close();
+    async close(keep) {
+      for (const store of stores.values()) if (!keep?.has(store)) store.close();
       await closeChain(chain);
     },
   };

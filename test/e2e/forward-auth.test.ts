@@ -82,6 +82,9 @@ const cases: Array<[string, Record<string, string>, number, string | undefined]>
   ['bogus forwarded proto', traefik('/x', { 'x-forwarded-proto': 'gopher' }), 400, 'invalid_request'],
   ['bogus forwarded host', traefik('/x', { 'x-forwarded-host': 'evil.com/admin' }), 400, 'invalid_request'],
   ['no route for the host', traefik('/x', { 'x-forwarded-host': 'other.example.org' }), 404, 'not_found'],
+  ['X-Forwarded-Uri and X-Original-URI disagree', traefik('/x', { 'x-original-uri': '/public/x' }), 400, 'invalid_request'],
+  ['X-Forwarded-Method and X-Original-Method disagree', traefik('/x', { 'x-original-method': 'POST' }), 400, 'invalid_request'],
+  ['X-Original-URI and X-Original-URL disagree', { host: 'api.example.com', 'x-original-uri': '/public/x', 'x-original-url': 'https://api.example.com/admin' }, 400, 'invalid_request'],
   ['wildcard host needs a real subdomain', traefik('/x', { 'x-forwarded-host': 'apps.example.com' }), 404, 'not_found'],
   ['query string cannot widen a rule', traefik('/admin?/public'), 401, 'unauthorized'],
   ['browser gets 401, not a redirect', traefik('/x', { accept: 'text/html' }), 401, 'unauthorized'],
@@ -113,9 +116,18 @@ t.test('a malformed auth cookie is 401, never 200 (authentik CVE-2026-25748)', a
   }
 });
 
+t.test('X-Original-URI and X-Original-URL that agree are accepted (ingress-nginx style)', async (t) => {
+  const res = await http(verify, {
+    headers: { host: 'api.example.com', 'x-original-uri': '/x?y=1', 'x-original-url': 'https://api.example.com/x?y=1', authorization: `Bearer ${alice}` },
+  });
+  t.equal(res.status, 200);
+});
+
 t.test('trusted_sources: callers outside the list get 403', async (t) => {
-  const h2 = await harness(t, { routes: ROUTES, extra: 'mode: forward_auth\nforward_auth:\n  trusted_sources: [10.0.0.0/8]\n' });
+  const h2 = await harness(t, { routes: ROUTES, extra: 'mode: forward_auth\ntrust_forwarded_headers: true\nforward_auth:\n  trusted_sources: [10.0.0.0/8]\n' });
   const res = await http(`${h2.sidecar.url}/_auth/verify`, { headers: traefik('/x', { authorization: `Bearer ${alice}` }) });
   t.equal(res.status, 403);
   t.equal(res.json().error, 'forbidden');
+  const spoofed = await http(`${h2.sidecar.url}/_auth/verify`, { headers: traefik('/x', { authorization: `Bearer ${alice}`, 'x-forwarded-for': '10.1.2.3' }) });
+  t.equal(spoofed.status, 403, 'X-Forwarded-For never makes a caller trusted');
 });

@@ -108,6 +108,20 @@ async function suite(): Promise<void> {
     t.equal(allowed.json<Echoed>().headers['x-auth-request-preferred-username'], 'admin');
   });
 
+  t.test('a client cannot describe the request for portcullis with the other header family', async (t) => {
+    for (const headers of [
+      { 'x-forwarded-uri': '/public/' },
+      { 'x-forwarded-uri': '/public/', 'x-forwarded-method': 'POST' },
+      { 'x-original-url': 'http://x/public/' },
+    ]) {
+      const res = await get('/admin/secret', { ...bearer(alice), ...headers });
+      t.equal(res.status, 403, `${JSON.stringify(headers)}: judged as /admin`);
+      const anon = await get('/admin/secret', headers);
+      t.equal(anon.status, 401, `${JSON.stringify(headers)}: no token, no entry`);
+    }
+    t.equal(h.upstream.requests().length, 0);
+  });
+
   const paths: Array<[string, string, number, string | undefined]> = [
     ['dot segments out of a public prefix are judged as /admin', '/public/../admin', 403, undefined],
     ['dot segments into a public prefix are judged as /public', '/admin/../public/x', 200, '/public/x'],

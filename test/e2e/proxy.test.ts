@@ -280,6 +280,15 @@ t.test('WebSocket with the auth cookie from a foreign Origin is refused', async 
   t.equal(h.upstream.requests().length, 0);
 });
 
+t.test('an upgrade with another method than GET is refused before any decision', async (t) => {
+  const res = await http(`${base}/public/ws`, {
+    method: 'POST',
+    headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+  });
+  t.equal(res.status, 400);
+  t.equal(h.upstream.requests().length, 0);
+});
+
 t.test('h2c upgrade is refused', async (t) => {
   const res = await http(`${base}/hello`, { headers: { ...bearer(alice), connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAAQAAP__' } });
   t.equal(res.status, 400);

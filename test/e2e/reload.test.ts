@@ -50,3 +50,21 @@ t.test('an invalid new config is refused with its problems and changes nothing',
   t.equal(sample(await scrape(h.sidecar.adminUrl), 'portcullis_config_reloads_total', { result: 'error' }), 1);
   t.equal((await http(`${h.sidecar.adminUrl}/readyz`)).status, 200);
 });
+
+t.test('a reload while the IdP is down keeps the last good keys (no 503 after SIGHUP)', async (t) => {
+  const reloads = (): number => h.sidecar.stderr().filter((l) => l.includes('"msg":"config reloaded"')).length;
+  const before = reloads();
+  writeFileSync(h.sidecar.configFile, h.yaml);
+  h.sidecar.signal('SIGHUP');
+  for (let i = 0; i < 100 && reloads() === before; i++) await new Promise((r) => setTimeout(r, 50));
+  const token = await h.mintToken();
+  t.equal((await http(`${h.sidecar.url}/x`, { headers: { authorization: `Bearer ${token}` } })).status, 200, 'test issuer keys loaded');
+
+  await h.jwks.close();
+  h.sidecar.signal('SIGHUP');
+  for (let i = 0; i < 100 && reloads() === before + 1; i++) await new Promise((r) => setTimeout(r, 50));
+  t.equal(reloads(), before + 2, 'reloaded with the IdP down');
+  const fresh = await h.mintToken({ sub: 'after-reload' });
+  t.equal((await http(`${h.sidecar.url}/x`, { headers: { authorization: `Bearer ${fresh}` } })).status, 200, 'stale keys still verify');
+  t.equal((await http(`${h.sidecar.adminUrl}/readyz`)).status, 200, 'still ready');
+});

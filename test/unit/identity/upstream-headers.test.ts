@@ -174,16 +174,16 @@ const rows: Row[] = [
   { desc: 'other cookies survive, spaced auth cookie goes', headers: { cookie: 'flag; x=1;access_token = v' }, want: { cookie: 'flag; x=1' } },
   { desc: 'cookie removal off when tokens.cookie is false', headers: { cookie: 'access_token=x' }, opts: { cookieName: false }, want: { cookie: 'access_token=x' } },
   {
-    desc: 'forward_token sends the identity token and keeps cookies',
-    headers: { authorization: 'Bearer client-value', cookie: 'access_token=aaa.bbb.ccc' },
+    desc: 'forward_token sends only the verified token; a forged auth cookie beside it is dropped',
+    headers: { authorization: 'Bearer client-value', cookie: 'theme=dark; access_token=forged.none.x' },
     opts: { identity: ada, forwardToken: true },
-    want: { authorization: 'Bearer aaa.bbb.ccc', cookie: 'access_token=aaa.bbb.ccc' },
+    want: { authorization: 'Bearer aaa.bbb.ccc', cookie: 'theme=dark' },
   },
   {
-    desc: 'forward_token without an identity passes the client authorization',
+    desc: 'forward_token without a verified identity passes no authorization at all',
     headers: { authorization: 'Bearer client-value' },
     opts: { forwardToken: true },
-    want: { authorization: 'Bearer client-value' },
+    want: { authorization: undefined },
   },
   // identity headers set
   {

@@ -49,3 +49,23 @@ t.test('bounded: the least recently used keys are evicted', async (t) => {
   t.equal(rl.retryAfterSec(['user:999'], { attempts: 1, perMs: 60_000 }), 60, 'a recent key is kept');
   t.equal(rl.retryAfterSec(['user:0'], { attempts: 1, perMs: 60_000 }), 0, 'the oldest key is gone');
 });
+
+t.test('attempts still at the IdP count: a concurrent burst cannot pass the check at once', async (t) => {
+  const limiter = createRateLimiter({ now: () => 1_000_000 });
+  const limit = { attempts: 3, perMs: 60_000 };
+  const keys = ['user:bob', 'ip:10.0.0.1'];
+  for (let i = 0; i < 3; i++) {
+    t.equal(limiter.retryAfterSec(keys, limit), 0, `attempt ${i + 1} may go`);
+    limiter.begin(keys);
+  }
+  t.equal(limiter.retryAfterSec(keys, limit), 1, 'the fourth concurrent attempt waits for the others');
+  t.equal(limiter.retryAfterSec(['user:alice', 'ip:10.0.0.2'], limit), 0, 'other keys are not affected');
+  limiter.end(keys);
+  t.equal(limiter.retryAfterSec(keys, limit), 0, 'one answered (success): room again');
+  limiter.failure(keys, limit);
+  limiter.end(keys);
+  limiter.failure(keys, limit);
+  limiter.end(keys);
+  limiter.failure(keys, limit);
+  t.equal(limiter.retryAfterSec(keys, limit), 60, 'three failures: the window decides again');
+});
