@@ -5,6 +5,7 @@
  * Messages never quote configured values (they may come from secrets in the environment).
  */
 import { isIP } from 'node:net';
+import { parseDuration } from './duration.js';
 import type { Finding, Segment } from './locate.js';
 import type { ConfigDoc, IssuerDoc } from './schema.js';
 
@@ -45,7 +46,34 @@ const MESSAGES = {
   modulePath: 'missing required key "path" for type: module; add path: ./plugins/<name>.js',
   jwtExtra: 'only type: module takes path and options; remove it',
   jwtTwice: 'the built-in jwt authenticator is listed twice; keep one',
+  interval: 'must be from 1s to 24d (a timer interval); change the value',
+  timeout: 'must be from 100ms to 24d (a timer); change the value',
+  hsSecretLength: 'an HS* secret needs at least 32 bytes (RFC 7518 §3.2); use a longer random secret',
+  cookieSecretLength: 'cookie_secret must have at least 32 bytes; set e.g. cookie_secret: ${COOKIE_SECRET}',
+  loginIssuerUrl: 'login needs an issuer with issuer: (for discovery of its endpoints); name another issuer or add issuer:',
+  sameSiteNone: 'same_site: None needs secure: true, or browsers drop the cookie; set secure: true',
 };
+
+/** Longest delay Node timers keep (2^31-1 ms, about 24.8 days); longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Duration fields that drive timers, with their floor: a zero or huge value would spin or stall. */
+function checkTimers(doc: ConfigDoc, report: Report): void {
+  const within = (value: string | number, minMs: number): boolean => {
+    const ms = parseDuration(value);
+    return ms !== undefined && ms >= minMs && ms <= MAX_TIMER_MS;
+  };
+  doc.issuers.forEach((iss, i) => {
+    for (const key of ['refresh_interval', 'min_refresh_interval'] as const) {
+      if (!within(iss.jwks[key], 1_000)) report(['issuers', i, 'jwks', key], MESSAGES.interval);
+    }
+    if (!within(iss.jwks.timeout, 100)) report(['issuers', i, 'jwks', 'timeout'], MESSAGES.timeout);
+  });
+  doc.routes.forEach((r, i) => {
+    if (!within(r.timeout, 100)) report(['routes', i, 'timeout'], MESSAGES.timeout);
+  });
+  if (!within(doc.shutdown_timeout, 0)) report(['shutdown_timeout'], MESSAGES.timeout);
+}
 
 /** `proxy` when the main listener proxies: explicitly, or `auto` with a route naming an upstream. */
 export function effectiveMode(doc: ConfigDoc): 'proxy' | 'forward_auth' {
@@ -97,6 +125,7 @@ function checkIssuer(iss: IssuerDoc, at: Segment[], report: Report): void {
   if (hmac && other) report([...at, 'algorithms'], MESSAGES.hsMixed);
   if (hmac && iss.jwks_uri !== undefined) report([...at, 'jwks_uri'], MESSAGES.hsJwks);
   if (!hmac && iss.secret !== undefined) report([...at, 'secret'], MESSAGES.straySecret);
+  if (hmac && iss.secret !== undefined && Buffer.byteLength(iss.secret) < 32) report([...at, 'secret'], MESSAGES.hsSecretLength);
 }
 
 function checkIssuers(doc: ConfigDoc, report: Report): void {
@@ -131,13 +160,18 @@ function checkRoutes(doc: ConfigDoc, report: Report): void {
 function checkLogin(doc: ConfigDoc, report: Report): void {
   const login = doc.login;
   if (login === undefined) return;
-  if (login.issuer !== undefined && !doc.issuers.some((iss) => iss.name === login.issuer)) {
-    report(['login', 'issuer'], MESSAGES.loginIssuer);
+  const issuer = login.issuer === undefined ? doc.issuers[0] : doc.issuers.find((iss) => iss.name === login.issuer);
+  if (login.issuer !== undefined && issuer === undefined) report(['login', 'issuer'], MESSAGES.loginIssuer);
+  else if (issuer !== undefined && issuer.issuer === undefined) {
+    report(login.issuer === undefined ? ['login'] : ['login', 'issuer'], MESSAGES.loginIssuerUrl);
   }
   if (login.browser !== undefined && doc.public_url === undefined) report(['login', 'browser'], MESSAGES.publicUrlNeeded);
-  if (login.browser !== undefined && Buffer.byteLength(login.cookie_secret ?? '') < 32) {
-    report(login.cookie_secret === undefined ? ['login'] : ['login', 'cookie_secret'], MESSAGES.cookieSecret);
+  if (login.browser !== undefined && login.cookie_secret === undefined) report(['login'], MESSAGES.cookieSecret);
+  // Also without browser login: a password login with ?cookie=true seals the refresh token.
+  if (login.cookie_secret !== undefined && Buffer.byteLength(login.cookie_secret) < 32) {
+    report(['login', 'cookie_secret'], login.browser !== undefined ? MESSAGES.cookieSecret : MESSAGES.cookieSecretLength);
   }
+  if (login.cookie.same_site === 'None' && !login.cookie.secure) report(['login', 'cookie', 'same_site'], MESSAGES.sameSiteNone);
   const name = login.cookie.name;
   if (name !== undefined && typeof doc.tokens.cookie === 'string' && name !== doc.tokens.cookie) {
     report(['login', 'cookie', 'name'], MESSAGES.cookieName);
@@ -182,6 +216,6 @@ function checkRest(doc: ConfigDoc, report: Report): void {
 export function checkDocument(doc: ConfigDoc): Finding[] {
   const out: Finding[] = [];
   const report: Report = (path, message, atKey) => out.push({ path, message, ...(atKey ? { atKey } : {}) });
-  for (const check of [checkIssuers, checkRoutes, checkLogin, checkEndpoints, checkRest]) check(doc, report);
+  for (const check of [checkIssuers, checkRoutes, checkLogin, checkEndpoints, checkRest, checkTimers]) check(doc, report);
   return out;
 }

@@ -31,6 +31,8 @@ export interface KeyStore {
   isReady(): boolean;
   keyCount(): number;
   getKey(kid: string | undefined, alg: string): Promise<GetKeyResult>;
+  /** Whether the current set still holds the key `kid` names (any key when kid is absent). */
+  holds(kid: string | undefined): boolean;
   /** Single-flight: joins the fetch in flight if there is one. Never rejects. */
   refresh(cause: RefreshCause): Promise<void>;
   close(): void;
@@ -57,6 +59,7 @@ function createSecretStore(name: string, secret: string): KeyStore {
     isReady: () => true,
     keyCount: () => 1,
     getKey: (_kid, alg) => Promise.resolve(keyFitsAlg(key, alg) ? { ok: true, key } : UNKNOWN_KID),
+    holds: () => true,
     refresh: () => Promise.resolve(),
     close: () => undefined,
   };
@@ -149,6 +152,7 @@ function createJwksStore(issuer: IssuerConfig, deps: KeyStoreDeps): KeyStore {
       return refresh('startup');
     },
     isReady: () => current().length > 0,
+    holds: (kid) => (kid === undefined ? current().length > 0 : current().some((k) => k.kid === kid)),
     keyCount: () => current().length,
     getKey,
     refresh,

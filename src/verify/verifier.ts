@@ -65,7 +65,9 @@ export function createVerifier(
     const fingerprint = digest.slice(0, 12);
     if (token.length > maxLength) return deny('malformed', 'token too long', fingerprint);
     const hit = cache.get(digest, requirementsOf);
-    if (hit !== undefined) return { ok: true, token: hit, cached: true, fingerprint };
+    // A verdict stands only while its key is still published (a key the IdP withdrew, or keys
+    // dropped after max_stale, end the cached verdicts made with them).
+    if (hit !== undefined && stores.get(hit.issuer)?.holds(hit.kid) === true) return { ok: true, token: hit, cached: true, fingerprint };
 
     const parsed = parseCompact(token, maxLength);
     if (!parsed.ok) return deny('malformed', parsed.detail, fingerprint);

@@ -37,7 +37,7 @@ const SECRETS: NodeJS.ProcessEnv = {
   ...CLEAN,
   OIDC_CLIENT_SECRET: 'client-secret-from-env',
   COOKIE_SECRET: 'cookie-secret-0123456789abcdef-0123',
-  JWT_SECRET: 'jwt-secret-0123456789abcdef',
+  JWT_SECRET: 'jwt-secret-0123456789abcdef-0123456789',
 };
 const VERSION = (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string }).version;
 const fixtures = (folder: string): string[] =>

@@ -109,7 +109,7 @@ async function suite(): Promise<void> {
   });
 
   t.test('a client cannot describe the request for portcullis with the other header family', async (t) => {
-    for (const headers of [
+    for (const headers of <Array<Record<string, string>>>[
       { 'x-forwarded-uri': '/public/' },
       { 'x-forwarded-uri': '/public/', 'x-forwarded-method': 'POST' },
       { 'x-original-url': 'http://x/public/' },

@@ -11,7 +11,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ENV = {
   OIDC_CLIENT_SECRET: 'client-secret-from-env',
   COOKIE_SECRET: 'cookie-secret-0123456789abcdef-0123',
-  JWT_SECRET: 'jwt-secret-0123456789abcdef',
+  JWT_SECRET: 'jwt-secret-0123456789abcdef-0123456789',
 };
 
 function load(folder: string, name: string, env: NodeJS.ProcessEnv) {
@@ -76,7 +76,7 @@ const valid: Record<string, (c: RuntimeConfig) => unknown[][]> = {
     [c.issuers[0]?.issuer, undefined],
     [c.issuers[0]?.jwksUri, 'https://keys.example.com/.well-known/jwks.json'],
     [c.issuers[0]?.algorithms, ['ES256', 'EdDSA']],
-    [c.issuers[0]?.jwks, { refreshIntervalMs: 3_600_000, minRefreshIntervalMs: 500, timeoutMs: 2000, maxStaleMs: 86_400_000 }],
+    [c.issuers[0]?.jwks, { refreshIntervalMs: 3_600_000, minRefreshIntervalMs: 1500, timeoutMs: 2000, maxStaleMs: 86_400_000 }],
   ],
   'login.yaml': (c) => [
     [c.login?.issuer, 'customers'],

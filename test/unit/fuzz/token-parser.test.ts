@@ -29,6 +29,7 @@ const rsaStore: KeyStore = {
   keyCount: () => 1,
   getKey: (kid, alg) => Promise.resolve(kid === 'k1' && alg === 'RS256' ? { ok: true, key: key.publicKey } : { ok: false, reason: 'unknown_kid' }),
   refresh: () => Promise.resolve(),
+  holds: (kid) => kid === 'k1',
   close: () => undefined,
 };
 const stores = new Map<string, KeyStore>([['rsa', rsaStore], ['hs', createKeyStore(hsIssuer)]]);

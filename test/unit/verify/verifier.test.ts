@@ -308,3 +308,19 @@ t.test('fuzz: 500 random strings resolve to a denial, never throw', async (t) =>
   );
   t.ok(reasons.has('malformed'), 'malformed among the reasons');
 });
+
+t.test('a cached verdict ends when its key is withdrawn from the JWKS', async (t) => {
+  const server = await startJwksServer([rsaA.jwk]);
+  t.teardown(() => server.close());
+  const issuer = issuerFor(server, { name: 'rot', jwks: { refreshIntervalMs: 600_000, minRefreshIntervalMs: 0, timeoutMs: 2_000, maxStaleMs: 86_400_000 } });
+  const store = createKeyStore(issuer, { now });
+  t.teardown(() => store.close());
+  await store.start();
+  const v = createVerifier([issuer], new Map([[issuer.name, store]]), { cacheSize: 10, now });
+  const token = await mint(rsaA, accessClaims(server.url));
+  t.match(await v.verify(token), { ok: true, cached: false });
+  t.match(await v.verify(token), { ok: true, cached: true }, 'cached while the key is published');
+  server.setKeys([rsaB.jwk]);
+  await store.refresh('interval');
+  t.match(await v.verify(token), { ok: false, reason: 'unknown_kid' }, 'withdrawn key: the cached verdict is not reused');
+});
