@@ -7,8 +7,11 @@
  * the rotated refresh token, when the IdP sent one) are appended to the response's Set-Cookie,
  * never replacing cookies already set; on ANY failure the refresh cookie is cleared, so a dead
  * refresh token is not replayed on every request. Counted as `browser` logins with result
- * `refreshed` or `refresh_failed`; audited like a login.
+ * `refreshed` or `refresh_failed`; audited like a login. Concurrent requests carrying the same
+ * refresh cookie share one renewal (for a few seconds): an IdP that rotates refresh tokens
+ * accepts the old one only once, so parallel grants would log the user out.
  */
+import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { parseCookies } from '../http/cookies.js';
 import type { RequestInfo } from '../http/request-info.js';
@@ -23,7 +26,7 @@ export async function refreshSession(res: ServerResponse, info: RequestInfo, env
   const sealed = parseCookies(info.headers.cookie).get(refreshCookieName(env.login.cookie));
   if (sealer === undefined || sealed === undefined || sealed === '') return undefined;
 
-  const token = await renew(env, sealed);
+  const token = await sharedRenewal(env, sealed);
   if (token.ok) {
     res.appendHeader('set-cookie', token.cookies);
     recordOutcome(env, info, { kind: 'browser', result: 'refreshed', user: token.user, token: token.fingerprint, status: 200 });
@@ -37,6 +40,22 @@ export async function refreshSession(res: ServerResponse, info: RequestInfo, env
 type Renewal =
   | { readonly ok: true; readonly accessToken: string; readonly cookies: string[]; readonly user: string; readonly fingerprint: string }
   | { readonly ok: false };
+
+/** How long a finished renewal is handed to late requests that raced it with the same cookie. */
+const SHARE_MS = 5_000;
+const renewals = new Map<string, Promise<Renewal>>();
+
+function sharedRenewal(env: LoginEnv, sealed: string): Promise<Renewal> {
+  const key = createHash('sha256').update(sealed).digest('base64url');
+  let renewal = renewals.get(key);
+  if (renewal === undefined) {
+    renewal = renew(env, sealed);
+    renewals.set(key, renewal);
+    const forget = (): void => void setTimeout(() => renewals.delete(key), SHARE_MS).unref();
+    renewal.then(forget, forget);
+  }
+  return renewal;
+}
 
 async function renew(env: LoginEnv, sealed: string): Promise<Renewal> {
   const payload = await env.sealer()?.open('refresh', sealed);

@@ -50,6 +50,8 @@ export type Decision =
 function pluginReason(err: unknown): { reason: Reason; detail: string } {
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
   if (isReason(code)) return { reason: code, detail: 'plug-in denied' };
+  // A system or undici error (ECONNREFUSED, UND_ERR_*) is the plug-in's backend failing.
+  if (typeof code === 'string' && /^(E[A-Z0-9]+|UND_ERR_[A-Z_]+)$/.test(code)) return { reason: 'auth_unavailable', detail: 'plug-in backend failed' };
   if (typeof code === 'string') return { reason: 'invalid_credentials', detail: 'plug-in denied' };
   return { reason: 'internal_error', detail: 'plug-in failed' };
 }

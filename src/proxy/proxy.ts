@@ -50,7 +50,8 @@ function responseHeaders(headers: IncomingMessage['headers']): OutgoingHttpHeade
     .split(',')
     .map((s) => s.trim());
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.includes(name)) continue;
+    // x-request-id stays portcullis' own (set before the answer), whatever the upstream says.
+    if (value === undefined || HOP_BY_HOP.has(name) || named.includes(name) || name === 'x-request-id') continue;
     out[name] = value;
   }
   return out;

@@ -87,5 +87,12 @@ export async function checkIssuerOnline(issuer: IssuerConfig, deps: GetDeps = {}
   if (issuer.secret !== undefined) return [];
   const loaded = await loadKeySet(issuer, undefined, deps);
   if (loaded.ok) return [];
-  return [`${loaded.stage}: ${loaded.detail} from ${loaded.url}; ${HINTS[loaded.stage]}`];
+  return [`${loaded.stage}: ${loaded.detail} from ${printable(loaded.url)}; ${HINTS[loaded.stage]}`];
+}
+
+/** A URL without userinfo and query: either may carry a credential. */
+function printable(url: string): string {
+  if (!URL.canParse(url)) return '(invalid URL)';
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname}`;
 }

@@ -88,6 +88,7 @@ const usage: Array<[string, string[], NodeJS.ProcessEnv, number, (out: { stdout:
   ['check without -c and without PORTCULLIS_CONFIG is a usage error', ['check'], CLEAN, 2, (o) => o.stderr.includes('no config file')],
   ['an unknown option is a usage error', ['check', '--bogus', '-c', aValid], SECRETS, 2, (o) => o.stderr.includes("unknown option '--bogus'")],
   ['an unknown command is a usage error', ['bogus'], CLEAN, 2, (o) => o.stderr.includes("unknown command 'bogus'")],
+  ['no command at all is a usage error (help on stderr)', [], CLEAN, 2, (o) => o.stderr.includes('Usage: portcullis')],
   ['--version prints the package version', ['--version'], CLEAN, 0, (o) => o.stdout === `${VERSION}\n`],
   ['-V prints the package version', ['-V'], CLEAN, 0, (o) => o.stdout === `${VERSION}\n`],
   ['--help lists the commands', ['--help'], CLEAN, 0, (o) => ['serve', 'check', 'verify', 'dev'].every((c) => o.stdout.includes(`  ${c} `))],

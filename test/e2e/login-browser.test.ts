@@ -201,6 +201,19 @@ t.test('refresh after the access cookie expires', async (t) => {
   t.equal(await h.logins('browser', 'refresh_failed'), 1);
 });
 
+t.test('concurrent requests with the same refresh cookie share one renewal', async (t) => {
+  const browser = new Browser();
+  await browser.login(START, ALICE);
+  const refresh = browser.cookiesFor(`${h.url}/`).access_token_refresh!;
+  const before = h.idp.counters().token;
+  const plain = new Browser();
+  const statuses = await Promise.all(
+    Array.from({ length: 5 }, () => plain.request(`${h.url}/parallel`, { headers: { accept: 'text/html', cookie: `access_token_refresh=${refresh}` } }).then((r) => r.status)),
+  );
+  t.same(statuses, [200, 200, 200, 200, 200], 'every request is served with the renewed token');
+  t.equal(h.idp.counters().token, before + 1, 'one refresh_token grant for all of them');
+});
+
 t.test('logout clears cookies and redirects to the end-session endpoint', async (t) => {
   const browser = new Browser();
   await browser.login(START, ALICE);
