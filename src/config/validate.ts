@@ -27,7 +27,9 @@ const FORMATS: Record<FormatName, { test: (s: string) => boolean; message: strin
   },
 };
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, allowUnionTypes: true });
+// coerceTypes: a number or boolean where text is expected is read as text (a numeric secret
+// from the environment stays a valid client_secret), and "true"/"3" where the schema wants them.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, allowUnionTypes: true, coerceTypes: true });
 for (const [name, { test }] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate: test });
 const check = ajv.compile<ConfigDoc>(ConfigSchema);
 
@@ -73,10 +75,7 @@ function describe(e: ErrorObject): string {
   switch (e.keyword) {
     case 'type': {
       const want = ([] as string[]).concat(p.type as string).map((t) => TYPE_NAMES[t] ?? t);
-      const hint =
-        e.data === null && want.includes('a mapping') ? ' (write {} for an empty mapping)'
-        : want.includes('a string') && typeof e.data !== 'object' ? ' (quote it if it is text)'
-        : '';
+      const hint = e.data === null && want.includes('a mapping') ? ' (write {} for an empty mapping)' : '';
       return `must be ${want.join(' or ')}, not ${kindOf(e.data)}; change the value${hint}`;
     }
     case 'enum':

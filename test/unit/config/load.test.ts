@@ -68,7 +68,10 @@ t.test('an unset variable hides the knock-on problems of the same value only', a
 t.test('typed substitution feeds the schema', async (t) => {
   const result = loadConfigText(`${ISSUER}workers: \${W:-3}\ntrust_forwarded_headers: \${T}\n`, 'c.yaml', { T: 'true' });
   t.same(result.ok && [result.config.workers, result.config.trustForwardedHeaders], [3, true]);
-  t.same(problems(`${ISSUER}workers: "\${W:-3}"\n`), ['c.yaml:4:10 workers: must be a whole number, not a string; change the value']);
+  t.same(problems(`${ISSUER}workers: "\${W:-3}"\n`), [], 'a quoted number is read as the number the schema wants');
+  t.same(problems(`${ISSUER}workers: "\${W:-three}"\n`), ['c.yaml:4:10 workers: must be a whole number, not a string; change the value']);
+  const secret = loadConfigText(`${ISSUER}login:\n  client_id: c\n  client_secret: \${S}\n`, 'c.yaml', { S: '12345' });
+  t.equal(secret.ok && secret.config.login?.clientSecret, '12345', 'a numeric secret from the environment stays text');
 });
 
 t.test('secrets from the environment never appear in a problem', async (t) => {

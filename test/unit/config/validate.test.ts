@@ -77,8 +77,8 @@ const rows: [string, unknown, { path: (string | number)[]; message: string; atKe
   ['a wrong type names the expected and the given kind', { trust_forwarded_headers: 'yes' }, [
     { path: ['trust_forwarded_headers'], message: 'must be a boolean (true or false), not a string; change the value' },
   ]],
-  ['a number where text is expected suggests quoting', { listen: 8080 }, [
-    { path: ['listen'], message: 'must be a string, not a number; change the value (quote it if it is text)' },
+  ['a number where text is expected is read as text (then judged as text)', { listen: 8080 }, [
+    { path: ['listen'], message: 'invalid listen address; write host:port, e.g. 0.0.0.0:8080 or [::1]:8080' },
   ]],
   ['an empty section suggests {}', { admin: null }, [
     { path: ['admin'], message: 'must be a mapping, not an empty value; change the value (write {} for an empty mapping)' },
