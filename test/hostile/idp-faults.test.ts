@@ -64,9 +64,14 @@ for (const [mode, what] of MODES) {
     t.equal((await http(`${env.sidecar.url}/x`, { headers: bearer(await fresh()) })).status, 200, 'stale keys keep working');
     t.equal((await http(`${admin}/readyz`)).status, 200, 'still ready on stale keys');
     const rotated = idp.rotate({ dropOld: true });
-    const unknown = await http(`${env.sidecar.url}/x`, { headers: bearer(await fresh(rotated)) });
-    t.equal(unknown.status, 401, 'a kid outside the stale set is 401');
-    t.equal((await auditLine(env, unknown.headers['x-request-id']))?.reason, 'unknown_kid');
+    // With `wrong-issuer` only the discovery document is bad, and discovery is done once: the
+    // JWKS itself stays reachable, so a rotated key may be found by a refetch. Every other mode
+    // leaves the store on its stale set.
+    if (mode !== 'wrong-issuer') {
+      const unknown = await http(`${env.sidecar.url}/x`, { headers: bearer(await fresh(rotated)) });
+      t.equal(unknown.status, 401, 'a kid outside the stale set is 401');
+      t.equal((await auditLine(env, unknown.headers['x-request-id']))?.reason, 'unknown_kid');
+    }
 
     await idp.setMode('ok');
     t.ok(await eventually(async () => (await http(`${env.sidecar.url}/x`, { headers: bearer(await fresh(rotated)) })).status === 200), 'the rotated key is admitted after recovery');
