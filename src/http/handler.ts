@@ -193,20 +193,29 @@ export function createHandlers(deps: HandlerDeps): {
     record(state, info, decision, 200, start, authMs);
   }
 
-  async function userinfo(req: IncomingMessage, res: ServerResponse, info: RequestInfo, state: RuntimeState): Promise<void> {
-    const { decision } = await decideWithRefresh(req, res, info, state, USERINFO_ROUTE);
-    if (decision.outcome !== 'allowed' || !decision.identity) {
-      sendError(res, decision.outcome === 'denied' ? decision.reason : 'missing_token', { requestId: info.requestId });
+  async function userinfo(req: IncomingMessage, res: ServerResponse, info: RequestInfo, state: RuntimeState, start: bigint): Promise<void> {
+    const { info: judged, decision } = await decideWithRefresh(req, res, info, state, USERINFO_ROUTE);
+    const authMs = elapsedMs(start);
+    if (decision.outcome === 'denied') {
+      sendError(res, decision.reason, { requestId: info.requestId });
+      record(state, judged, decision, REASONS[decision.reason].status, start, authMs);
       return;
     }
-    const id = decision.identity;
+    const id = decision.outcome === 'allowed' ? decision.identity : undefined;
+    if (!id) {
+      sendError(res, 'missing_token', { requestId: info.requestId });
+      record(state, judged, refused('missing_token'), REASONS.missing_token.status, start, authMs);
+      return;
+    }
     sendJson(
       res,
       200,
       { user: id.user, email: id.email ?? null, username: id.username ?? null, groups: id.groups, roles: id.roles, issuer: id.issuer ?? null, exp: id.exp ?? null },
       info.requestId,
     );
+    record(state, judged, decision, 200, start, authMs);
   }
+
 
   async function proxied(req: IncomingMessage, res: ServerResponse, original: RequestInfo, state: RuntimeState, start: bigint): Promise<void> {
     const { info, decision } = await decideWithRefresh(req, res, original, state);
@@ -254,7 +263,7 @@ export function createHandlers(deps: HandlerDeps): {
         sendError(res, 'method_not_allowed', { requestId: info.requestId, extraHeaders: { allow: 'GET, HEAD' } });
         return;
       }
-      return userinfo(req, res, info, state);
+      return userinfo(req, res, info, state, start);
     }
     if (deps.login && state.config.login && (await deps.login.route(req, res, info, state))) return;
     return proxied(req, res, info, state, start);

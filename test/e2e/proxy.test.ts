@@ -303,3 +303,17 @@ t.test('no token, invalid or not, ever appears in an error body or a log line', 
     t.notOk(everything.includes(token.slice(-16)), 'no 16-character piece of a token in the logs');
   }
 });
+
+t.test('/_auth/userinfo answers the caller identity, 401 without one, and both are audited', async (t) => {
+  const me = await http(`${base}/_auth/userinfo`, { headers: bearer(alice) });
+  t.equal(me.status, 200);
+  const user = h.idp.users.find((u) => u.username === 'alice')!;
+  t.match(me.json(), { user: user.id, email: user.email, username: 'alice', groups: user.groups, issuer: h.idp.issuer });
+  t.type(me.json().exp, 'number');
+  const anon = await http(`${base}/_auth/userinfo`);
+  t.equal(anon.status, 401);
+  t.equal(anon.json().error, 'unauthorized');
+  const lines = await h.sidecar.waitForAudit((a) => a.route === 'userinfo', 2);
+  t.same(lines.map((l) => l.status).sort(), [200, 401]);
+  t.equal(h.upstream.requests().length, 0);
+});
