@@ -9,7 +9,8 @@
  *   handed to the stream and the next waits for its completion (backpressure), so a slow pipe
  *   or disk grows only the bounded queue; past `maxQueue` lines an event is dropped (`onDrop`);
  * - an output failure (unwritable file, full disk, closed pipe) calls `onError` once per episode;
- *   lines lost with it count as drops; later events queue (then drop) until `reopen()`;
+ *   lines lost with it count as drops; later events queue (then drop) until `reopen()`, which
+ *   SIGHUP calls and which a failed file sink also tries by itself every RETRY_MS;
  * - `reopen()` (SIGHUP, logrotate) ends the old file and opens the path again; `close()` writes
  *   what is queued and ends the file.
  */
@@ -49,6 +50,8 @@ export interface AuditDeps {
   now?: () => Date;
   /** Queued lines before events are dropped (default 10000). */
   maxQueue?: number;
+  /** How often a failed file sink retries its path (default RETRY_MS). */
+  retryMs?: number;
 }
 
 /** Lines handed to the stream in one write. */
@@ -58,6 +61,8 @@ const MAX_BATCH = 1000;
  * event-loop turn into one per interval (measured: most of the audit cost per request).
  */
 const FLUSH_DELAY_MS = 25;
+/** A failed file sink tries to reopen its path this often (a full disk that was cleaned up). */
+const RETRY_MS = 5_000;
 
 /** Cuts a path at its query string or fragment. */
 export function stripQuery(path: string): string {
@@ -117,7 +122,12 @@ export function createAuditSink(output: string, deps: AuditDeps): AuditSink {
     if (target !== stream || failed) return;
     failed = true;
     deps.onError(target.errored ?? err);
-    if (std === undefined) target.destroy();
+    if (std === undefined) {
+      target.destroy();
+      setTimeout(() => {
+        if (failed && stream === target) sink.reopen();
+      }, deps.retryMs ?? RETRY_MS).unref();
+    }
     settle();
   }
 
@@ -174,7 +184,7 @@ export function createAuditSink(output: string, deps: AuditDeps): AuditSink {
     }
   }
 
-  return {
+  const sink: AuditSink = {
     write(e) {
       if (closing !== undefined || queue.length >= maxQueue) {
         deps.onDrop();
@@ -203,4 +213,5 @@ export function createAuditSink(output: string, deps: AuditDeps): AuditSink {
       return closing;
     },
   };
+  return sink;
 }

@@ -164,6 +164,20 @@ void t.test('a failed file recovers on reopen once the path is writable', async 
   t.equal(c.errors.length, 1, 'one report');
 });
 
+void t.test('a failed file sink retries its path by itself (a full disk that was cleaned up)', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'later', 'audit.log');
+  const { c, deps } = counters();
+  const sink = createAuditSink(file, { ...deps, retryMs: 50 });
+  sink.write(access(1));
+  await until(() => c.errors.length === 1);
+  sink.write(access(2));
+  mkdirSync(join(dir, 'later'));
+  await until(() => existsSync(file) && readLines(file).some((l) => l.request_id === 'r2'));
+  t.ok(readLines(file).some((l) => l.request_id === 'r2'), 'written after the retry, without a SIGHUP');
+  await sink.close();
+});
+
 // The TAP stream itself goes to stdout, so the writer is observed on stderr.
 void t.test('stderr: one batch in flight at a time; a failed write is reported once', async (t) => {
   const chunks: string[] = [];
