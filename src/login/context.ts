@@ -111,7 +111,7 @@ export function recordOutcome(env: LoginEnv, info: RequestInfo, o: Outcome): voi
     host: info.host,
     path: info.path,
     client_ip: info.clientIp,
-    ...(o.user === undefined ? {} : { user: o.user, issuer: env.issuer.name }),
+    ...(o.user === undefined ? {} : { user: o.user, issuer: env.issuer.issuer ?? env.issuer.name }),
     ...(o.token === undefined ? {} : { token: o.token }),
     status: o.status,
   });
