@@ -7,24 +7,12 @@ import t from 'tap';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { harness } from '../support/harness.js';
+import { harness, standardRoutes } from '../support/harness.js';
 import { http } from '../support/http.js';
 import { sample, scrape, series } from '../support/metrics.js';
 import { tokenFingerprint } from '../../src/verify/index.js';
 
-const ROUTES = `
-  - name: public
-    match: { path: /public }
-    upstream: {{UPSTREAM}}
-    auth: public
-  - name: admin
-    match: { path: /admin }
-    upstream: {{UPSTREAM}}
-    require: { roles: [admin] }
-  - name: app
-    match: { path: / }
-    upstream: {{UPSTREAM}}
-`;
+const ROUTES = standardRoutes({ admin: true });
 
 const SPEC_FIELDS = ['time', 'event', 'request_id', 'decision', 'reason', 'route', 'method', 'host', 'path', 'client_ip', 'user', 'issuer', 'token', 'jti', 'status', 'duration_ms'];
 

@@ -6,18 +6,10 @@
  * request and no spoofed identity reached the upstream, and that the process stays up.
  */
 import t from 'tap';
-import { harness } from '../support/harness.js';
+import { harness, standardRoutes } from '../support/harness.js';
 import { assertStillUp, rawExchange, statuses } from './support.js';
 
-const h = await harness(t, { routes: `
-  - name: public
-    match: { path: /public }
-    upstream: {{UPSTREAM}}
-    auth: public
-  - name: app
-    match: { path: / }
-    upstream: {{UPSTREAM}}
-` });
+const h = await harness(t, { routes: standardRoutes() });
 const token = await h.login('alice');
 const H = 'Host: app.example\r\n';
 const smuggled = `GET /smuggled HTTP/1.1\r\n${H}\r\n`;

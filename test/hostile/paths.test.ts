@@ -6,24 +6,12 @@
  * judged as the path it really names (401/403), or is proxied with exactly the judged path.
  */
 import t from 'tap';
-import { harness } from '../support/harness.js';
+import { harness, standardRoutes } from '../support/harness.js';
 import { http } from '../support/http.js';
 import type { Echoed } from '../support/http.js';
 import { assertDenied, assertStillUp, bearer, idpHits } from './support.js';
 
-const h = await harness(t, { routes: `
-  - name: public
-    match: { path: /public }
-    upstream: {{UPSTREAM}}
-    auth: public
-  - name: admin
-    match: { path: /admin }
-    upstream: {{UPSTREAM}}
-    require: { roles: [admin] }
-  - name: app
-    match: { path: / }
-    upstream: {{UPSTREAM}}
-` });
+const h = await harness(t, { routes: standardRoutes({ admin: true }) });
 const alice = await h.login('alice');
 
 // [raw target, status without a token, error, path the upstream receives when proxied]

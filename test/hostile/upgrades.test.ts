@@ -5,18 +5,10 @@
  * headers stripped), and non-WebSocket protocols. Raw sockets: the answer is read off the wire.
  */
 import t from 'tap';
-import { harness } from '../support/harness.js';
+import { harness, standardRoutes } from '../support/harness.js';
 import { assertStillUp, rawError, rawExchange, statuses } from './support.js';
 
-const h = await harness(t, { routes: `
-  - name: public
-    match: { path: /public }
-    upstream: {{UPSTREAM}}
-    auth: public
-  - name: app
-    match: { path: / }
-    upstream: {{UPSTREAM}}
-` });
+const h = await harness(t, { routes: standardRoutes() });
 const token = await h.login('alice');
 const expired = await h.mintToken({ exp: Math.floor(Date.now() / 1000) - 3600 });
 const origin = h.sidecar.url;

@@ -39,6 +39,26 @@ export interface HarnessOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** Routes YAML shared by many suites: public `/public`, optionally admin-only `/admin`, and a catch-all `app`. */
+export function standardRoutes(opts: { admin?: boolean } = {}): string {
+  const admin = opts.admin
+    ? `
+  - name: admin
+    match: { path: /admin }
+    upstream: {{UPSTREAM}}
+    require: { roles: [admin] }`
+    : '';
+  return `
+  - name: public
+    match: { path: /public }
+    upstream: {{UPSTREAM}}
+    auth: public${admin}
+  - name: app
+    match: { path: / }
+    upstream: {{UPSTREAM}}
+`;
+}
+
 export function baseConfig(idp: DevIdp, jwks: JwksServer, opts: HarnessOptions, upstream: string): string {
   return `listen: 127.0.0.1:0
 admin:
