@@ -15,6 +15,8 @@ import type { JWTPayload } from 'jose';
 import { rsaKey } from './keys.js';
 import type { TestKey } from './keys.js';
 import { mint } from './tokens.js';
+import { listen as listenOn } from '../../src/http/listen.js';
+import { stopServer } from './http.js';
 
 export type IdpMode = 'ok' | 'slow-headers' | 'drip' | 'huge' | 'garbage' | 'error500' | 'flapping' | 'wrong-issuer' | 'redirect' | 'down';
 
@@ -103,16 +105,8 @@ export async function startFaultyIdp(opts: { mode?: IdpMode; slowMs?: number } =
   }
 
   const server = createServer(handle);
-  const listen = (port: number): Promise<void> =>
-    new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => (server.off('error', reject), resolve()));
-    });
-  const stop = (): Promise<void> =>
-    new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  const listen = (port: number): Promise<void> => listenOn(server, '127.0.0.1', port);
+  const stop = (): Promise<void> => stopServer(server);
 
   await listen(0);
   const port = (server.address() as AddressInfo).port;

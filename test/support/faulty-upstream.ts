@@ -8,6 +8,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listen as listenOn } from '../../src/http/listen.js';
+import { stopServer } from './http.js';
 
 export interface FaultyUpstream {
   readonly url: string;
@@ -48,16 +50,8 @@ export async function startFaultyUpstream(opts: { slowMs?: number } = {}): Promi
     else socket.destroy();
   });
 
-  const listen = (port: number): Promise<void> =>
-    new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => (server.off('error', reject), resolve()));
-    });
-  const stop = (): Promise<void> =>
-    new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  const listen = (port: number): Promise<void> => listenOn(server, '127.0.0.1', port);
+  const stop = (): Promise<void> => stopServer(server);
 
   await listen(0);
   const port = (server.address() as AddressInfo).port;

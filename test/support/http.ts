@@ -1,5 +1,6 @@
 /** A raw node:http client for tests: any header (Expect, Trailer, underscores) goes out as given. */
 import { request } from 'node:http';
+import type { Server } from 'node:http';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 export interface HttpResponse {
@@ -50,4 +51,12 @@ export interface Echoed {
   url: string;
   headers: IncomingHttpHeaders;
   body: string;
+}
+
+/** Closes a test server now: stops listening and drops open (keep-alive) connections. */
+export function stopServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
