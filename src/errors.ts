@@ -66,7 +66,7 @@ export const REASONS = {
   missing_claim: {
     status: 401,
     error: 'invalid_token',
-    description: 'The token lacks a required claim (exp, sub); obtain an access token from a configured issuer.',
+    description: 'The token lacks a required claim (exp, sub or the user claim); obtain an access token from a configured issuer.',
   },
   bad_signature: {
     status: 401,
