@@ -136,6 +136,12 @@ export const REASONS = {
     description: 'Too many failed attempts; wait for the time in Retry-After before trying again.',
     retryAfter: true,
   },
+  rate_limit_unavailable: {
+    status: 503,
+    error: 'unavailable',
+    description: 'The failed-login counter cannot be reached, so the attempt was not judged; retry shortly.',
+    retryAfter: true,
+  },
   invalid_redirect: {
     status: 400,
     error: 'invalid_request',
