@@ -73,7 +73,7 @@ function route(d: RouteDoc): RouteConfig {
     upstream: d.upstream,
     auth: d.auth,
     issuers: d.issuers,
-    require: req && { roles: req.roles, groups: req.groups, scopes: req.scopes, claims: req.claims, emailVerified: req.email_verified ?? false },
+    require: req && { roles: req.roles, groups: req.groups, scopes: req.scopes, claims: req.claims, ...(req.email_verified === true ? { emailVerified: true } : {}) },
     forwardToken: d.forward_token,
     stripPrefix: d.strip_prefix,
     timeoutMs: ms(d.timeout),
