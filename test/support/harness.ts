@@ -34,8 +34,8 @@ export interface Harness {
 export interface HarnessOptions {
   /** YAML of the `routes:` list items (indented two spaces), with {{UPSTREAM}}. */
   readonly routes: string;
-  /** Extra top-level YAML appended to the config. */
-  readonly extra?: string;
+  /** Extra top-level YAML appended to the config (a function when it needs the IdP's client). */
+  readonly extra?: string | ((idp: DevIdp) => string);
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -74,7 +74,7 @@ issuers:
       min_refresh_interval: 1s
 routes:
 ${opts.routes.replaceAll('{{UPSTREAM}}', upstream)}
-${opts.extra ?? ''}
+${typeof opts.extra === 'function' ? opts.extra(idp) : (opts.extra ?? '')}
 `;
 }
 
