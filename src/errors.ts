@@ -66,7 +66,7 @@ export const REASONS = {
   missing_claim: {
     status: 401,
     error: 'invalid_token',
-    description: 'The token lacks a required claim (exp, sub); obtain an access token from a configured issuer.',
+    description: 'The token lacks a required claim (exp, sub or the user claim); obtain an access token from a configured issuer.',
   },
   bad_signature: {
     status: 401,
@@ -134,6 +134,12 @@ export const REASONS = {
     status: 429,
     error: 'rate_limited',
     description: 'Too many failed attempts; wait for the time in Retry-After before trying again.',
+    retryAfter: true,
+  },
+  rate_limit_unavailable: {
+    status: 503,
+    error: 'unavailable',
+    description: 'The failed-login counter cannot be reached, so the attempt was not judged; retry shortly.',
     retryAfter: true,
   },
   invalid_redirect: {

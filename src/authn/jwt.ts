@@ -13,7 +13,14 @@ import type { VerifiedToken } from '../verify/types.js';
 
 export type JwtOutcome =
   | { readonly kind: 'none' }
-  | { readonly kind: 'identity'; readonly identity: Identity; readonly fingerprint: string; readonly cached: boolean }
+  | {
+      readonly kind: 'identity';
+      readonly identity: Identity;
+      readonly fingerprint: string;
+      readonly cached: boolean;
+      /** Name of the configured issuer that verified the token. */
+      readonly issuerName: string;
+    }
   | { readonly kind: 'denied'; readonly reason: TokenReason; readonly fingerprint: string; readonly detail?: string };
 
 export interface JwtAuthenticator {
@@ -42,7 +49,8 @@ export function createJwtAuthenticator(verifier: Verifier, issuers: readonly Iss
         identity = identityFromClaims(result.token.claims, issuer.claims, iss, extracted.token);
         identities.set(result.token, identity);
       }
-      return { kind: 'identity', identity, fingerprint, cached: result.cached };
+      if (identity.user === '') return { kind: 'denied', reason: 'missing_claim', fingerprint, detail: 'user claim missing' };
+      return { kind: 'identity', identity, fingerprint, cached: result.cached, issuerName: result.token.issuer };
     },
   };
 }

@@ -9,12 +9,15 @@
  * - claims: each dotted path equals the configured scalar (strict, no type coercion: the claim
  *   `"1"` is not the number `1`); an array claim must contain it; a configured array means
  *   "one of these". Objects never match, so an unexpected config shape fails closed.
+ * - email_verified: with `email_verified: true`, the token must say its email is verified;
+ * - issuers (`routes[].issuers`, checked by `trustsIssuer`): only tokens verified by a listed
+ *   issuer; an identity from a plug-in has no configured issuer and is refused there.
  * A denial's `detail` names the failed kind (and, for claims, the configured path) and never
  * holds a claim value.
  */
-import type { RouteRequire } from '../config/types.js';
+import type { RouteConfig, RouteRequire } from '../config/types.js';
 import type { Identity } from '../identity/types.js';
-import { claimAt } from '../identity/claims.js';
+import { claimAt, emailVerified } from '../identity/claims.js';
 
 export type AuthzResult = { ok: true } | { ok: false; reason: 'insufficient_scope'; detail: string };
 
@@ -80,5 +83,11 @@ export function authorize(identity: Identity, require: RouteRequire | undefined)
   for (const [path, expected] of Object.entries(require.claims)) {
     if (!claimMatches(claimAt(identity.claims, path), expected)) return deny(`claim mismatch at ${path}`);
   }
+  if (require.emailVerified === true && emailVerified(identity.claims) !== true) return deny('email not verified');
   return { ok: true };
+}
+
+/** Whether a route takes identities of this configured issuer (undefined: not from an issuer). */
+export function trustsIssuer(route: RouteConfig, issuerName: string | undefined): boolean {
+  return route.issuers === undefined || (issuerName !== undefined && route.issuers.includes(issuerName));
 }

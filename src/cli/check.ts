@@ -1,6 +1,7 @@
 /**
  * `portcullis check -c FILE [--online]`: prints every problem as `FILE:LINE:COL path: message`
- * on stdout; exit 0 when valid, 1 when not. `--online` also loads each issuer's discovery
+ * on stdout; exit 0 when valid, 1 when not. Warnings (`FILE:LINE:COL path: warning: ...`) are
+ * printed too and keep exit 0. `--online` also loads each issuer's discovery
  * document and JWKS and reports failures at the issuer's line.
  */
 import { readFile } from 'node:fs/promises';
@@ -15,6 +16,7 @@ export async function runCheck(file: string, opts: { online: boolean }, out = pr
     return 1;
   }
   const { config } = result;
+  for (const p of result.warnings ?? []) out.write(`${formatProblem({ ...p, message: `warning: ${p.message}` })}\n`);
   if (opts.online) {
     const { checkIssuerOnline } = await import('../verify/index.js');
     const problems: Problem[] = [];

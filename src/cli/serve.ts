@@ -11,7 +11,7 @@ import { startSidecar } from '../runtime/sidecar.js';
 import type { Sidecar } from '../runtime/sidecar.js';
 import { VERSION } from '../version.js';
 import cluster from 'node:cluster';
-import { attachWorker, runPrimary, stopSignal } from '../runtime/cluster.js';
+import { attachWorker, runPrimary, stopSignal, throttleOfPrimary } from '../runtime/cluster.js';
 
 export interface ServeOptions {
   readonly log?: OpLog;
@@ -45,7 +45,7 @@ export async function runServe(file: string, opts: ServeOptions = {}): Promise<n
   }
   let sidecar: Sidecar;
   try {
-    sidecar = await startSidecar(loaded.config, { log, admin: !clustered });
+    sidecar = await startSidecar(loaded.config, clustered ? { log, admin: false, throttle: throttleOfPrimary() } : { log });
   } catch (err) {
     log.fatal(startupError(err));
     return 1;

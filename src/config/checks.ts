@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { parseDuration } from './duration.js';
 import type { Finding, Segment } from './locate.js';
+import { normalizeRoutePath } from './route-path.js';
 import type { ConfigDoc, IssuerDoc } from './schema.js';
 
 type Report = (path: Segment[], message: string, atKey?: boolean) => void;
@@ -43,6 +44,9 @@ const MESSAGES = {
   publicUrl: 'must be an absolute http(s) URL; write e.g. https://app.example.com',
   tokenCookie: 'must be a cookie name or false; write e.g. access_token',
   source: 'not an IP address or CIDR; write e.g. 10.0.0.0/8 or 127.0.0.1',
+  routeIssuer: 'names no configured issuer; use the name: of one of the issuers',
+  trustForwarded:
+    'trust_forwarded_headers trusts whoever connects to set X-Forwarded-*; list the addresses of your proxies in trusted_proxies: instead (e.g. trusted_proxies: [10.0.0.0/8])',
   modulePath: 'missing required key "path" for type: module; add path: ./plugins/<name>.js',
   jwtExtra: 'only type: module takes path and options; remove it',
   jwtTwice: 'the built-in jwt authenticator is listed twice; keep one',
@@ -148,13 +152,45 @@ function checkRoutes(doc: ConfigDoc, report: Report): void {
     if (proxy && r.upstream === undefined) report(at, MESSAGES.noUpstream);
     if (r.upstream !== undefined && httpUrl(r.upstream) === undefined) report([...at, 'upstream'], MESSAGES.upstream);
     if (!r.match.path.startsWith('/')) report([...at, 'match', 'path'], MESSAGES.routePath);
+    else {
+      const path = normalizeRoutePath(r.match.path);
+      if (!path.ok) report([...at, 'match', 'path'], path.message);
+    }
     if (r.match.host !== undefined && !HOST_PATTERN.test(r.match.host)) report([...at, 'match', 'host'], MESSAGES.host);
+    r.issuers?.forEach((name, j) => {
+      if (!doc.issuers.some((iss) => iss.name === name)) report([...at, 'issuers', j], MESSAGES.routeIssuer);
+    });
   });
+  checkCaseTwins(doc, report);
   duplicates(
     doc.routes.map((r) => r.name),
     (i, first) =>
       report(['routes', i, 'name'], `overlapping route names: routes[${first}] has the same name; give each route a unique name`),
   );
+}
+
+/** The prefix a route matches with: normalised, no trailing slash; undefined when refused. */
+function matchedPrefix(path: string): string | undefined {
+  const normal = path.startsWith('/') ? normalizeRoutePath(path) : undefined;
+  return normal?.ok ? normal.path.replace(/\/+$/, '') || '/' : undefined;
+}
+
+/**
+ * Prefixes compare without letter case, so two routes of one host whose paths differ only in
+ * case would judge the same requests: which one was meant is unknowable.
+ */
+function checkCaseTwins(doc: ConfigDoc, report: Report): void {
+  const seen = new Map<string, { index: number; path: string }>();
+  doc.routes.forEach((r, i) => {
+    const path = matchedPrefix(r.match.path);
+    if (path === undefined) return;
+    const key = `${r.match.host?.toLowerCase().replace(/\.$/, '') ?? ''} ${path.toLowerCase()}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, { index: i, path });
+    else if (first.path !== path) {
+      report(['routes', i, 'match', 'path'], `differs from routes[${first.index}] only in letter case, and paths match without case; use one spelling for both`);
+    }
+  });
 }
 
 function checkLogin(doc: ConfigDoc, report: Report): void {
@@ -202,6 +238,9 @@ function checkRest(doc: ConfigDoc, report: Report): void {
   doc.forward_auth.trusted_sources.forEach((s, i) => {
     if (!isSource(s)) report(['forward_auth', 'trusted_sources', i], MESSAGES.source);
   });
+  doc.trusted_proxies.forEach((s, i) => {
+    if (!isSource(s)) report(['trusted_proxies', i], MESSAGES.source);
+  });
   doc.authenticators.forEach((a, i) => {
     if (a.type === 'module' && a.path === undefined) report(['authenticators', i], MESSAGES.modulePath);
     for (const key of a.type === 'jwt' ? (['path', 'options'] as const) : []) {
@@ -210,6 +249,11 @@ function checkRest(doc: ConfigDoc, report: Report): void {
   });
   const jwt = doc.authenticators.flatMap((a, i) => (a.type === 'jwt' ? [i] : []));
   for (const i of jwt.slice(1)) report(['authenticators', i], MESSAGES.jwtTwice);
+}
+
+/** What a valid document should change but may keep (`check` prints them and still exits 0). */
+export function checkWarnings(doc: ConfigDoc): Finding[] {
+  return doc.trust_forwarded_headers ? [{ path: ['trust_forwarded_headers'], message: MESSAGES.trustForwarded }] : [];
 }
 
 /** Every cross-field problem of a schema-valid document. */

@@ -2,11 +2,14 @@
  * The compile pass: a schema-valid, cross-checked document becomes the deep-frozen
  * RuntimeConfig. Durations turn into milliseconds (seconds where the name says so), relative
  * paths are resolved against the config file's folder, route matches are normalised (host
- * lower-case, methods upper-case, no trailing slash on the path prefix).
+ * lower-case, methods upper-case, the path prefix normalised like request paths and without
+ * a trailing slash); `strip_headers` is added to the built-in list.
  */
 import { dirname, resolve } from 'node:path';
 import { effectiveMode } from './checks.js';
 import { parseDuration } from './duration.js';
+import { normalizeRoutePath } from './route-path.js';
+import { DEFAULT_STRIP_HEADERS } from './schema.js';
 import type { ConfigDoc, IssuerDoc, LoginDoc, RouteDoc } from './schema.js';
 import type {
   AuthenticatorConfig,
@@ -57,16 +60,20 @@ function issuer(d: IssuerDoc): IssuerConfig {
 }
 
 function route(d: RouteDoc): RouteConfig {
+  const path = normalizeRoutePath(d.match.path);
+  if (!path.ok) throw new TypeError('compile() was given a route path the checks should have refused');
+  const req = d.require;
   return {
     name: d.name,
     match: {
       host: d.match.host?.toLowerCase(),
-      path: d.match.path.replace(/\/+$/, '') || '/',
+      path: path.path.replace(/\/+$/, '') || '/',
       methods: d.match.methods?.map((m) => m.toUpperCase()),
     },
     upstream: d.upstream,
     auth: d.auth,
-    require: d.require,
+    issuers: d.issuers,
+    require: req && { roles: req.roles, groups: req.groups, scopes: req.scopes, claims: req.claims, ...(req.email_verified === true ? { emailVerified: true } : {}) },
     forwardToken: d.forward_token,
     stripPrefix: d.strip_prefix,
     timeoutMs: ms(d.timeout),
@@ -129,7 +136,8 @@ export function compile(doc: ConfigDoc, file: string): RuntimeConfig {
     metrics: { tokenSeriesLimit: doc.metrics.token_series_limit },
     cache: { verifiedTokens: doc.cache.verified_tokens },
     trustForwardedHeaders: doc.trust_forwarded_headers,
-    stripHeaders: doc.strip_headers.map((h) => h.toLowerCase()),
+    trustedProxies: doc.trusted_proxies,
+    stripHeaders: [...new Set([...DEFAULT_STRIP_HEADERS, ...doc.strip_headers.map((h) => h.toLowerCase())])],
     shutdownTimeoutMs: ms(doc.shutdown_timeout),
     workers: doc.workers,
   });

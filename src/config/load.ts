@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { isAlias, LineCounter, parseDocument, visit } from 'yaml';
-import { checkDocument } from './checks.js';
+import { checkDocument, checkWarnings } from './checks.js';
 import { compile } from './compile.js';
 import { substituteEnv } from './env.js';
 import { byPosition, isWithin, toProblem } from './locate.js';
@@ -46,5 +46,6 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
   if (!schema.ok || all.length > 0) {
     return { ok: false, problems: all.map((f) => toProblem(doc, lines, file, f)).sort(byPosition) };
   }
-  return { ok: true, config: compile(schema.doc, resolve(file)) };
+  const warnings = checkWarnings(schema.doc).map((f) => toProblem(doc, lines, file, f));
+  return { ok: true, config: compile(schema.doc, resolve(file)), warnings };
 }

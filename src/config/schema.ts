@@ -71,12 +71,15 @@ const Route = closed(
     match: closed({ host: Type.Optional(str()), path: str(), methods: Type.Optional(strings()) }, false),
     upstream: Type.Optional(str()),
     auth: oneOf(['required', 'optional', 'public'], 'required'),
+    /** Names of the issuers whose tokens this route takes; absent means every issuer. */
+    issuers: Type.Optional(strings()),
     require: Type.Optional(
       closed({
         roles: strings([]),
         groups: strings([]),
         scopes: strings([]),
         claims: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+        email_verified: Type.Optional(Type.Boolean()),
       }, false),
     ),
     forward_token: bool(false),
@@ -114,6 +117,7 @@ const Login = closed(
   false,
 );
 
+/** Client headers always removed before proxying; `strip_headers` adds to them. */
 export const DEFAULT_STRIP_HEADERS = [
   'x-forwarded-user',
   'x-forwarded-email',
@@ -149,7 +153,9 @@ export const ConfigSchema = Type.Object(
   metrics: closed({ token_series_limit: int(1000, 0) }),
   cache: closed({ verified_tokens: int(10000, 0) }),
   trust_forwarded_headers: bool(false),
-  strip_headers: Type.Array(Type.String({ format: 'header' }), { default: DEFAULT_STRIP_HEADERS }),
+  /** IPs or CIDRs of the proxies in front that may set X-Forwarded-*; checked in `checks.ts`. */
+  trusted_proxies: strings([]),
+  strip_headers: Type.Array(Type.String({ format: 'header' }), { default: [] }),
   shutdown_timeout: duration('10s'),
   workers: int(1, 1, 64),
   },

@@ -58,6 +58,8 @@ export interface RouteRequire {
   readonly groups: readonly string[];
   readonly scopes: readonly string[];
   readonly claims: Readonly<Record<string, unknown>>;
+  /** `email_verified: true` required in the token. */
+  readonly emailVerified?: boolean;
 }
 
 export interface RouteConfig {
@@ -72,6 +74,8 @@ export interface RouteConfig {
   };
   readonly upstream: string | undefined;
   readonly auth: AuthMode;
+  /** Names of the issuers whose tokens the route takes; undefined means every issuer. */
+  readonly issuers?: readonly string[] | undefined;
   readonly require: RouteRequire | undefined;
   readonly forwardToken: boolean;
   readonly stripPrefix: boolean;
@@ -140,8 +144,11 @@ export interface RuntimeConfig {
   };
   readonly metrics: { readonly tokenSeriesLimit: number };
   readonly cache: { readonly verifiedTokens: number };
+  /** v1 switch: the direct peer is one trusted proxy hop. */
   readonly trustForwardedHeaders: boolean;
-  /** Extra client header names (lower-case) removed before proxying, besides `x-auth-request-*`. */
+  /** IPs and CIDRs of the proxies in front allowed to set X-Forwarded-For/-Proto/-Host. */
+  readonly trustedProxies: readonly string[];
+  /** Client header names (lower-case) removed before proxying besides `x-auth-request-*`: the built-in list plus `strip_headers`. */
   readonly stripHeaders: readonly string[];
   readonly shutdownTimeoutMs: number;
   /** Worker processes (node:cluster); 1 means none. */
@@ -160,5 +167,10 @@ export interface Problem {
 }
 
 export type LoadResult =
-  | { readonly ok: true; readonly config: RuntimeConfig }
+  | {
+      readonly ok: true;
+      readonly config: RuntimeConfig;
+      /** What `check` reports without refusing the file. */
+      readonly warnings?: readonly Problem[];
+    }
   | { readonly ok: false; readonly problems: readonly Problem[] };

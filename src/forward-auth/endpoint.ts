@@ -10,7 +10,7 @@
  * `forward_auth.trusted_sources` are served when that list is set.
  */
 import type { IncomingMessage } from 'node:http';
-import { BlockList, isIP } from 'node:net';
+import { addressMatcher } from '../http/client-address.js';
 import { firstHeader, isValidHost } from '../http/request-info.js';
 import type { RequestInfo } from '../http/request-info.js';
 import { normalizeTarget } from '../http/normalize-path.js';
@@ -85,6 +85,8 @@ export function readForwardedRequest(req: IncomingMessage, base: RequestInfo): F
       query: target.query,
       headers: req.headers,
       clientIp: base.clientIp,
+      peerIp: base.peerIp,
+      trustedPeer: base.trustedPeer,
       proto: scheme,
     },
   };
@@ -92,16 +94,5 @@ export function readForwardedRequest(req: IncomingMessage, base: RequestInfo): F
 
 /** Matches a caller address against `forward_auth.trusted_sources`; empty means everyone. */
 export function createSourceFilter(sources: readonly string[]): (ip: string) => boolean {
-  if (sources.length === 0) return () => true;
-  const list = new BlockList();
-  for (const source of sources) {
-    const [address = '', bits] = source.split('/');
-    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (bits === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, Number(bits), type);
-  }
-  return (ip) => {
-    const type = isIP(ip);
-    return type !== 0 && list.check(ip, type === 6 ? 'ipv6' : 'ipv4');
-  };
+  return sources.length === 0 ? () => true : addressMatcher(sources);
 }

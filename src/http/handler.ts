@@ -13,6 +13,7 @@ import { decide, decideForRoute } from '../pipeline/decide.js';
 import type { Decision } from '../pipeline/decide.js';
 import { extractToken } from '../pipeline/extract-token.js';
 import { buildUpstreamHeaders, identityHeaders } from '../identity/upstream-headers.js';
+import { withoutQueryToken } from '../identity/own-credentials.js';
 import type { RuntimeState } from '../runtime/state.js';
 import { recordDecision } from '../runtime/record.js';
 import type { Recorder } from '../runtime/record.js';
@@ -63,12 +64,12 @@ function upstreamHeaders(
   const headers = buildUpstreamHeaders(req.headers, {
     identity: decision.outcome === 'allowed' ? decision.identity : undefined,
     forwardToken: decision.route.forwardToken,
-    cookieName: state.config.tokens.cookie,
+    cookieName: state.config.login?.cookie.name ?? state.config.tokens.cookie,
     stripHeaders: state.config.stripHeaders,
-    clientIp: info.clientIp,
+    clientIp: info.peerIp,
     proto: info.proto,
     host: info.host,
-    trustForwarded: state.config.trustForwardedHeaders,
+    trustForwarded: info.trustedPeer,
     requestId: info.requestId,
     upgrade,
   });
@@ -114,7 +115,7 @@ export function createHandlers(deps: HandlerDeps): {
     recordDecision(deps.recorder, state.config.audit.allowed, info, decision, status, authMs / 1000, elapsedMs(start));
   }
 
-  function deny(res: ServerResponse, state: RuntimeState, info: RequestInfo, reason: Reason, proxied: boolean): number {
+  function deny(res: ServerResponse, state: RuntimeState, info: RequestInfo, reason: Reason, proxied: boolean, allow?: readonly string[]): number {
     if (proxied && wantsBrowserRedirect(info, state, reason)) {
       const browser = state.config.login?.browser;
       const rd = encodeURIComponent(`${info.path}${info.query}`);
@@ -122,7 +123,7 @@ export function createHandlers(deps: HandlerDeps): {
       res.end();
       return 302;
     }
-    sendError(res, reason, { requestId: info.requestId, head: info.method === 'HEAD' });
+    sendError(res, reason, { requestId: info.requestId, head: info.method === 'HEAD', ...(allow ? { extraHeaders: { allow: allow.join(', ') } } : {}) });
     return REASONS[reason].status;
   }
 
@@ -156,8 +157,7 @@ export function createHandlers(deps: HandlerDeps): {
 
   async function forwardAuth(req: IncomingMessage, res: ServerResponse, base: RequestInfo, state: RuntimeState, start: bigint): Promise<void> {
     // The caller is the TCP peer, never what X-Forwarded-For claims.
-    const peer = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    if (!trustedSource(state, peer)) {
+    if (!trustedSource(state, base.peerIp)) {
       sendError(res, 'forbidden_source', { requestId: base.requestId });
       record(state, base, refused('forbidden_source'), REASONS.forbidden_source.status, start, elapsedMs(start));
       return;
@@ -172,7 +172,7 @@ export function createHandlers(deps: HandlerDeps): {
     const decision = await decide(info, state);
     const authMs = elapsedMs(start);
     if (decision.outcome === 'denied') {
-      const status = deny(res, state, info, decision.reason, false);
+      const status = deny(res, state, info, decision.reason, false, decision.allow);
       record(state, info, decision, status, start, authMs);
       return;
     }
@@ -221,7 +221,7 @@ export function createHandlers(deps: HandlerDeps): {
     const { info, decision } = await decideWithRefresh(req, res, original, state);
     const authMs = elapsedMs(start);
     if (decision.outcome === 'denied') {
-      const status = deny(res, state, info, decision.reason, true);
+      const status = deny(res, state, info, decision.reason, true, decision.allow);
       record(state, info, decision, status, start, authMs);
       return;
     }
@@ -233,7 +233,8 @@ export function createHandlers(deps: HandlerDeps): {
     }
     const headers = upstreamHeaders(req, info, state, decision, false);
     const upstreamStart = process.hrtime.bigint();
-    const result = await deps.proxy.web(req, res, route, headers, info.path, info.query);
+    const query = state.config.tokens.query ? withoutQueryToken(info.query) : info.query;
+    const result = await deps.proxy.web(req, res, route, headers, info.path, query);
     deps.recorder.metrics.upstreamDuration(route.name, result.status, elapsedMs(upstreamStart) / 1000);
     let status = result.status;
     if (result.failure) {
@@ -249,7 +250,7 @@ export function createHandlers(deps: HandlerDeps): {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const start = process.hrtime.bigint();
     const state = deps.state();
-    const read = readRequestInfo(req, state.config.trustForwardedHeaders);
+    const read = readRequestInfo(req, state.config);
     const info = read.info;
     res.setHeader('x-request-id', info.requestId);
     if (!read.ok) {
@@ -272,7 +273,7 @@ export function createHandlers(deps: HandlerDeps): {
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const start = process.hrtime.bigint();
     const state = deps.state();
-    const read = readRequestInfo(req, state.config.trustForwardedHeaders);
+    const read = readRequestInfo(req, state.config);
     const info = read.info;
     const refuse = (reason: Reason, decision: Decision = refused(reason)): void => {
       sendSocketError(socket, reason, { requestId: info.requestId });
@@ -303,7 +304,8 @@ export function createHandlers(deps: HandlerDeps): {
     const route = decision.route;
     const headers = upstreamHeaders(req, info, state, decision, true);
     try {
-      const upstream = await deps.proxy.upgrade(route, headers, info.path, info.query, controller.signal);
+      const query = state.config.tokens.query ? withoutQueryToken(info.query) : info.query;
+      const upstream = await deps.proxy.upgrade(route, headers, info.path, query, controller.signal);
       const lines = ['HTTP/1.1 101 Switching Protocols', `x-request-id: ${info.requestId}`];
       for (const [name, value] of Object.entries(upstream.headers)) {
         if (name === 'x-request-id') continue;

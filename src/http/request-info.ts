@@ -1,16 +1,22 @@
 /**
  * What the proxy port knows about a request, read once: the request id, the normalised path
  * (SPEC §5), host, client address and scheme. On the proxy port `X-Forwarded-*` and
- * `X-Original-*` never steer a decision unless `trust_forwarded_headers` is on
- * (oauth2-proxy CVE-2026-40575, Envoy CVE-2023-27487).
+ * `X-Original-*` never steer a decision unless the TCP peer is a trusted proxy
+ * (client-address.ts; oauth2-proxy CVE-2026-40575, Envoy CVE-2023-27487).
  */
 import type { IncomingMessage } from 'node:http';
 import type { AuthRequest } from '../authn/types.js';
+import { clientAddress } from './client-address.js';
+import type { ForwardTrust } from './client-address.js';
 import { normalizeTarget } from './normalize-path.js';
 import { requestIdFrom } from './request-id.js';
 
 export interface RequestInfo extends AuthRequest {
   readonly proto: 'http' | 'https';
+  /** The TCP peer (`clientIp` is the client behind trusted proxies). */
+  readonly peerIp: string;
+  /** The peer is a trusted proxy: its X-Forwarded-* were believed. */
+  readonly trustedPeer: boolean;
 }
 
 export type RequestInfoResult =
@@ -30,12 +36,6 @@ export function firstHeader(value: string | string[] | undefined): string | unde
   return value;
 }
 
-/** The first address of an X-Forwarded-For list, when it is an IP literal. */
-function forwardedFor(value: string | undefined): string | undefined {
-  const first = value?.split(',')[0]?.trim();
-  return first && /^[0-9a-f:.]+$/i.test(first) ? first : undefined;
-}
-
 /** Occurrences of a header in the raw list (names at even indexes); cheaper than headersDistinct. */
 function countHeader(raw: readonly string[], lowerName: string): number {
   let n = 0;
@@ -50,20 +50,18 @@ export function isValidHost(host: string): boolean {
   return host.length <= 261 && HOST_RE.test(host);
 }
 
-export function readRequestInfo(req: IncomingMessage, trustForwarded: boolean): RequestInfoResult {
+export function readRequestInfo(req: IncomingMessage, trust: ForwardTrust): RequestInfoResult {
   const requestId = requestIdFrom(req.headers['x-request-id']);
   const target = normalizeTarget(req.url ?? '');
 
-  const socketIp = req.socket.remoteAddress ?? '';
+  const { clientIp, peerIp, trustedPeer } = clientAddress(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'], trust);
   let host = req.headers.host ?? '';
   let proto: 'http' | 'https' = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
-  let clientIp = socketIp.startsWith('::ffff:') ? socketIp.slice(7) : socketIp;
-  if (trustForwarded) {
+  if (trustedPeer) {
     const fwdHost = firstHeader(req.headers['x-forwarded-host'])?.split(',')[0]?.trim();
     if (fwdHost) host = fwdHost;
     const fwdProto = firstHeader(req.headers['x-forwarded-proto'])?.split(',')[0]?.trim().toLowerCase();
     if (fwdProto === 'http' || fwdProto === 'https') proto = fwdProto;
-    clientIp = forwardedFor(firstHeader(req.headers['x-forwarded-for'])) ?? clientIp;
   }
   const info: RequestInfo = {
     requestId,
@@ -73,6 +71,8 @@ export function readRequestInfo(req: IncomingMessage, trustForwarded: boolean): 
     query: target.ok ? target.query : '',
     headers: req.headers,
     clientIp,
+    peerIp,
+    trustedPeer,
     proto,
   };
   if (!target.ok) return { ok: false, info, reason: 'invalid_path' };

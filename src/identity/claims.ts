@@ -8,7 +8,11 @@
  * - odd claim shapes (null, numbers, nested arrays, objects where strings are expected) never
  *   throw: they resolve to `undefined` or are dropped from string lists;
  * - roles are the de-duplicated union of every configured roles path, in order of first
- *   appearance (Keycloak `realm_access.roles` plus `resource_access.*.roles`).
+ *   appearance (Keycloak `realm_access.roles` plus `resource_access.*.roles`);
+ * - the email is left out when the token says `email_verified: false` (or `"false"`): an
+ *   address nobody proved is never handed on as the user's;
+ * - a user claim that is missing, not a string or empty gives `user: ''`, which every caller
+ *   refuses (`missing_claim`): no request passes without a user.
  */
 import type { ClaimPaths } from '../config/types.js';
 import type { Identity } from './types.js';
@@ -64,10 +68,15 @@ function unique(values: Iterable<string>): string[] {
   return [...new Set(values)];
 }
 
-/**
- * Builds the identity from verified claims. The caller has already required the user claim
- * (`sub` by default, jose `requiredClaims`); a non-string user claim yields `user: ''`.
- */
+/** `email_verified` as a boolean; some IdPs (Cognito) send it as a string. */
+export function emailVerified(claims: ClaimObject): boolean | undefined {
+  const value = Object.hasOwn(claims, 'email_verified') ? claims.email_verified : undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  return undefined;
+}
+
+/** Builds the identity from verified claims; `user` is `''` when the user claim is unusable. */
 export function identityFromClaims(
   claims: ClaimObject,
   paths: ClaimPaths,
@@ -77,7 +86,7 @@ export function identityFromClaims(
   const exp = Object.hasOwn(claims, 'exp') ? claims.exp : undefined;
   return {
     user: stringAt(claims, paths.user) ?? '',
-    email: stringAt(claims, paths.email),
+    email: emailVerified(claims) === false ? undefined : stringAt(claims, paths.email),
     username: stringAt(claims, paths.username),
     groups: unique(stringsOf(claimAt(claims, paths.groups))),
     roles: unique(paths.roles.flatMap((path) => stringsOf(claimAt(claims, path)))),

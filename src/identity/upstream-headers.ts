@@ -14,14 +14,15 @@
  *   (with `trustForwarded`, the client's X-Forwarded-For/Proto/Host are extended or kept);
  * - headers that could steer an upstream's routing or method (`x-original-uri`, method
  *   overrides, ...) are dropped, and `x-request-id` is portcullis' own;
- * - the client's own `authorization` and auth cookie never reach the upstream; with
+ * - the client's own `authorization` and portcullis' cookies (own-credentials.ts) never reach
+ *   the upstream, on every route; with
  *   `forwardToken` the upstream gets `authorization: Bearer <the verified token>` only, so an
  *   unverified credential sent beside a valid one is never passed on;
  * - identity values that could inject a header (CR, LF, NUL, other controls) are dropped and
  *   non-ASCII values are sent as their UTF-8 bytes, so setting a header never throws.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { removeCookie } from '../http/cookies.js';
+import { withoutOwnCookies } from './own-credentials.js';
 import type { Identity } from './types.js';
 
 /** Lower-case with `_` read as `-`: how WSGI, PHP and CGI upstreams see a header name. */
@@ -168,8 +169,8 @@ export function buildUpstreamHeaders(incoming: IncomingHttpHeaders, opts: Upstre
   }
   Object.assign(out, forwardedHeaders(incoming, opts), { 'x-request-id': opts.requestId });
   const cookie = out.cookie;
-  if (opts.cookieName !== false && typeof cookie === 'string') {
-    const rest = removeCookie(cookie, opts.cookieName);
+  if (typeof cookie === 'string') {
+    const rest = withoutOwnCookies(cookie, opts.cookieName);
     if (rest === undefined) delete out.cookie;
     else out.cookie = rest;
   }

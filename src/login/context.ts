@@ -20,7 +20,7 @@ import type { Recorder } from '../runtime/record.js';
 import type { RuntimeState } from '../runtime/state.js';
 import { fetchMetadata } from './idp-client.js';
 import type { MetadataResult } from './idp-client.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { LoginThrottle } from './rate-limit.js';
 import { createSealer } from './seal.js';
 import type { Sealer } from './seal.js';
 
@@ -29,6 +29,8 @@ export interface LoginDeps {
   readonly log: OpLog;
   readonly now?: () => number;
   readonly dispatcher?: Dispatcher;
+  /** The failed-login counter to ask; a process-local one when absent (no cluster). */
+  readonly throttle?: LoginThrottle;
 }
 
 export type LoginKind = 'password' | 'browser';
@@ -40,7 +42,7 @@ export interface LoginEnv {
   readonly issuer: IssuerConfig;
   readonly deps: LoginDeps;
   readonly now: () => number;
-  readonly limiter: RateLimiter;
+  readonly throttle: LoginThrottle;
   metadata(): Promise<MetadataResult>;
   /** Undefined when no cookie_secret is configured. */
   sealer(): Sealer | undefined;
@@ -62,7 +64,7 @@ export interface Outcome {
   readonly status: number;
 }
 
-export function createEnvFactory(deps: LoginDeps, limiter: RateLimiter): (state: RuntimeState) => LoginEnv | undefined {
+export function createEnvFactory(deps: LoginDeps, throttle: LoginThrottle): (state: RuntimeState) => LoginEnv | undefined {
   const caches = new WeakMap<RuntimeState, StateCache>();
   const now = deps.now ?? Date.now;
   return (state) => {
@@ -81,7 +83,7 @@ export function createEnvFactory(deps: LoginDeps, limiter: RateLimiter): (state:
       issuer,
       deps,
       now,
-      limiter,
+      throttle,
       metadata() {
         const pending = (own.meta ??= fetchMetadata(issuer.issuer, issuer.jwks.timeoutMs, deps.dispatcher));
         void pending.then((r) => {

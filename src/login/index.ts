@@ -6,7 +6,7 @@
  * exists; paths are matched exactly on the normalised path; browser endpoints exist only with
  * `login.browser`; IdP metadata and the cookie sealer are cached per runtime state (a reload
  * starts afresh), the failed-login rate limiter lives across reloads (it is keyed by username
- * and client address, bounded in size).
+ * and client address, bounded in size; in a cluster it lives in the primary).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestInfo } from '../http/request-info.js';
@@ -16,7 +16,7 @@ import { createEnvFactory } from './context.js';
 import type { LoginDeps } from './context.js';
 import { logout } from './logout.js';
 import { passwordLogin } from './password.js';
-import { createRateLimiter } from './rate-limit.js';
+import { createRateLimiter, localThrottle } from './rate-limit.js';
 import { refreshSession } from './refresh.js';
 
 export type { LoginDeps } from './context.js';
@@ -32,7 +32,8 @@ export interface Login {
 }
 
 export function createLogin(deps: LoginDeps): Login {
-  const envFor = createEnvFactory(deps, createRateLimiter(deps.now === undefined ? {} : { now: deps.now }));
+  const throttle = deps.throttle ?? localThrottle(createRateLimiter(deps.now === undefined ? {} : { now: deps.now }));
+  const envFor = createEnvFactory(deps, throttle);
   return {
     async route(req, res, info, state) {
       const env = envFor(state);

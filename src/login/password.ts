@@ -5,7 +5,8 @@
  * Order of checks, each refusing before the next costs anything: method (405 + Allow);
  * with `?cookie=true`, the login-CSRF origin check (403, nothing read, no IdP call); body
  * (content type, 16 KiB cap, fields: 400/413); rate limit per lower-cased username and per
- * client address (429 + Retry-After, no IdP call); IdP metadata and grant. Wrong password and
+ * client address (429 + Retry-After, no IdP call; 503 `rate_limit_unavailable` when a cluster
+ * worker cannot reach the shared count); IdP metadata and grant. Wrong password and
  * unknown user are the same 401 `invalid_grant` and count as failures; an unreachable or
  * failing IdP is 503 `auth_unavailable`; an IdP refusing the client (misconfiguration) is 503
  * plus an operational log line. The returned access token must pass the verifier; a success
@@ -37,11 +38,14 @@ export async function passwordLogin(req: IncomingMessage, res: ServerResponse, i
   }
   const userKey = `user:${body.username.toLowerCase()}`;
   const keys = [userKey, `ip:${info.clientIp}`];
-  const wait = env.limiter.retryAfterSec(keys, env.login.rateLimit);
-  if (wait > 0) return fail('rate_limited', 'rate_limited', { retryAfterSec: wait });
+  const admission = await env.throttle.admit(keys, env.login.rateLimit);
+  if (!admission.ok) {
+    return admission.reason === 'rate_limited'
+      ? fail('rate_limited', 'rate_limited', { retryAfterSec: admission.retryAfterSec })
+      : fail('error', 'rate_limit_unavailable');
+  }
 
-  env.limiter.begin(keys);
-  let grant: Awaited<ReturnType<typeof tokenRequest>>;
+  let grant: Awaited<ReturnType<typeof tokenRequest>> | undefined;
   try {
     const meta = await env.metadata();
     if (!meta.ok) {
@@ -55,9 +59,8 @@ export async function passwordLogin(req: IncomingMessage, res: ServerResponse, i
       env.issuer.jwks.timeoutMs,
       env.deps.dispatcher,
     );
-    if (!grant.ok && grant.kind === 'invalid_grant') env.limiter.failure(keys, env.login.rateLimit);
   } finally {
-    env.limiter.end(keys);
+    admission.done(grant !== undefined && !grant.ok && grant.kind === 'invalid_grant');
   }
   if (!grant.ok) {
     if (grant.kind === 'invalid_grant') return fail('invalid_grant', 'invalid_grant');
@@ -68,7 +71,7 @@ export async function passwordLogin(req: IncomingMessage, res: ServerResponse, i
   const verified = await verifySession(env, grant.tokens);
   if (!verified.ok) return fail('error', verified.reason);
   const { session } = verified;
-  env.limiter.forget(userKey);
+  env.throttle.forget(userKey);
   const headers: Record<string, string[]> = wantsCookie ? { 'set-cookie': await sessionCookies(env, session, grant.tokens.refreshToken) } : {};
   const id = session.identity;
   sendJson(

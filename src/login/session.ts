@@ -33,10 +33,12 @@ export async function verifySession(env: LoginEnv, tokens: TokenSet): Promise<Se
   const remaining = Math.floor(verified.token.exp - env.now() / 1000);
   const expiresIn = Math.min(tokens.expiresIn ?? remaining, remaining);
   if (expiresIn <= 0) return { ok: false, reason: 'expired' };
+  const identity = identityFromClaims(verified.token.claims, env.issuer.claims, env.issuer.issuer);
+  if (identity.user === '') return { ok: false, reason: 'missing_claim' };
   return {
     ok: true,
     session: {
-      identity: identityFromClaims(verified.token.claims, env.issuer.claims, env.issuer.issuer),
+      identity,
       accessToken: tokens.accessToken,
       expiresIn,
       fingerprint: tokenFingerprint(tokens.accessToken),

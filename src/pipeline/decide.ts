@@ -12,7 +12,7 @@
 import type { RouteConfig } from '../config/types.js';
 import { isReason } from '../errors.js';
 import type { Reason } from '../errors.js';
-import { authorize } from '../authz/require.js';
+import { authorize, trustsIssuer } from '../authz/require.js';
 import type { AuthRequest } from '../authn/types.js';
 import type { Identity } from '../identity/types.js';
 import type { RuntimeState } from '../runtime/state.js';
@@ -42,6 +42,8 @@ export type Decision =
       readonly route: RouteConfig | undefined;
       readonly reason: Reason;
       readonly detail?: string;
+      /** The `Allow` methods of a `method_not_allowed` denial. */
+      readonly allow?: readonly string[];
       readonly identity?: Identity;
       readonly token?: TokenFacts;
     };
@@ -57,9 +59,10 @@ function pluginReason(err: unknown): { reason: Reason; detail: string } {
 }
 
 export async function decide(req: AuthRequest, state: RuntimeState): Promise<Decision> {
-  const route = state.routes.match(req.host, req.path, req.method);
-  if (!route) return { outcome: 'denied', route: undefined, reason: 'not_found' };
-  return decideForRoute(req, state, route);
+  const selected = state.routes.match(req.host, req.path, req.method);
+  if (selected.kind === 'none') return { outcome: 'denied', route: undefined, reason: 'not_found' };
+  if (selected.kind === 'method') return { outcome: 'denied', route: undefined, reason: 'method_not_allowed', allow: selected.allow };
+  return decideForRoute(req, state, selected.route);
 }
 
 /** The stages after route matching; also used by endpoints with a fixed route (userinfo). */
@@ -69,6 +72,7 @@ export async function decideForRoute(req: AuthRequest, state: RuntimeState, rout
   const extracted = extractToken(req.headers, req.query, state.config.tokens);
   let identity: Identity | undefined;
   let token: TokenFacts | undefined;
+  let issuerName: string | undefined;
 
   for (const entry of state.chain) {
     if (entry.kind === 'jwt') {
@@ -88,6 +92,7 @@ export async function decideForRoute(req: AuthRequest, state: RuntimeState, rout
         ...(identity.issuer !== undefined ? { issuer: identity.issuer } : {}),
         cached: result.cached,
       };
+      issuerName = result.issuerName;
       break;
     }
     try {
@@ -108,6 +113,9 @@ export async function decideForRoute(req: AuthRequest, state: RuntimeState, rout
     return { outcome: 'denied', route, reason: 'missing_token' };
   }
 
+  if (!trustsIssuer(route, issuerName)) {
+    return { outcome: 'denied', route, reason: 'untrusted_issuer', detail: 'issuer not listed on the route', identity, ...(token ? { token } : {}) };
+  }
   const verdict = authorize(identity, route.require);
   if (!verdict.ok) {
     return token

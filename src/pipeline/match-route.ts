@@ -8,18 +8,27 @@
  *   `.example.com` (`a.example.com`, `a.b.example.com`), never `example.com`,
  *   `evilexample.com` or `.example.com` (oauth2-proxy CVE-2021-21291);
  * - a path prefix matches on segment boundaries only (`/public` matches `/public`, `/public/`
- *   and `/public/x`, never `/publicity`); `/` matches every path. The path must already be
- *   normalised (normalize-path.ts);
- * - when a route lists methods, the method (upper-cased) must be one of them;
- * - the longest matching path prefix wins, ties go to the route declared first; a host does
- *   not make a route win over a longer path.
+ *   and `/public/x`, never `/publicity`); `/` matches every path. Prefixes compare without
+ *   ASCII letter case (`/admin` judges `/ADMIN/x`: many frameworks serve both as one resource).
+ *   Both sides are already normalised (normalize-path.ts), so they are pure ASCII;
+ * - host first: the routes whose host matches are tried before the routes without a host; in
+ *   each set the longest matching prefix wins, ties go to the route declared first;
+ * - methods: a route that lists methods takes only those (upper-cased), `HEAD` with `GET`;
+ *   when routes of the winning set and prefix exist but none takes the method, the answer is
+ *   `method` with the methods they do take: the request never falls to a shorter prefix.
  * Everything is prepared in `compileRoutes`; `match` only compares strings.
  */
 
 import type { RouteConfig } from '../config/types.js';
 
+/** The route that judges a request, the methods of the routes that would (405), or none (404). */
+export type RouteSelection =
+  | { readonly kind: 'route'; readonly route: RouteConfig }
+  | { readonly kind: 'method'; readonly allow: readonly string[] }
+  | { readonly kind: 'none' };
+
 export interface RouteMatcher {
-  match(host: string | undefined, path: string, method: string): RouteConfig | undefined;
+  match(host: string | undefined, path: string, method: string): RouteSelection;
 }
 
 /** A host pattern ready for comparison: exact host, or the `.suffix` of a wildcard. */
@@ -28,6 +37,7 @@ type HostPattern = { kind: 'any' } | { kind: 'exact'; host: string } | { kind: '
 interface CompiledRoute {
   readonly route: RouteConfig;
   readonly host: HostPattern;
+  /** Lower-cased, no trailing slash except for `/`. */
   readonly prefix: string;
   readonly prefixSlash: string;
   readonly methods: ReadonlySet<string> | undefined;
@@ -72,7 +82,7 @@ export function hostMatches(pattern: string, host: string): boolean {
 }
 
 function compileRoute(route: RouteConfig): CompiledRoute {
-  const path = route.match.path;
+  const path = route.match.path.toLowerCase();
   const prefix = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
   return {
     route,
@@ -83,24 +93,54 @@ function compileRoute(route: RouteConfig): CompiledRoute {
   };
 }
 
+function takes(compiled: CompiledRoute, verb: string): boolean {
+  const methods = compiled.methods;
+  return methods === undefined || methods.has(verb) || (verb === 'HEAD' && methods.has('GET'));
+}
+
+/** The methods a set of routes takes, declared order, `HEAD` after `GET`. */
+function allowed(routes: readonly CompiledRoute[]): string[] {
+  const out = new Set<string>();
+  for (const compiled of routes) {
+    for (const m of compiled.methods ?? []) {
+      out.add(m);
+      if (m === 'GET') out.add('HEAD');
+    }
+  }
+  return [...out];
+}
+
 function pathFits(compiled: CompiledRoute, path: string): boolean {
   return compiled.prefix === '/' || path === compiled.prefix || path.startsWith(compiled.prefixSlash);
+}
+
+/**
+ * Selection within one set (longest prefix first, stable: declared order within a length):
+ * the first route at the longest fitting prefix that takes the method, else that prefix's
+ * methods; undefined when nothing in the set fits the path.
+ */
+function select(set: readonly CompiledRoute[], host: string | undefined, path: string, verb: string): RouteSelection | undefined {
+  let winners: CompiledRoute[] | undefined;
+  for (const compiled of set) {
+    if (winners !== undefined && compiled.prefix.length < winners[0]!.prefix.length) break;
+    if (!pathFits(compiled, path) || !hostFits(compiled.host, host)) continue;
+    if (takes(compiled, verb)) return { kind: 'route', route: compiled.route };
+    (winners ??= []).push(compiled);
+  }
+  return winners && { kind: 'method', allow: allowed(winners) };
 }
 
 export function compileRoutes(routes: readonly RouteConfig[]): RouteMatcher {
   // Array.prototype.sort is stable: equal prefix lengths keep their declared order.
   const ordered = routes.map(compileRoute).sort((a, b) => b.prefix.length - a.prefix.length);
+  const hostBound = ordered.filter((c) => c.host.kind !== 'any');
+  const hostless = ordered.filter((c) => c.host.kind === 'any');
   return {
     match(host, path, method) {
       const name = host === undefined ? undefined : normalizeHost(host);
+      const lowered = path.toLowerCase();
       const verb = method.toUpperCase();
-      for (const compiled of ordered) {
-        if (!pathFits(compiled, path)) continue;
-        if (compiled.methods !== undefined && !compiled.methods.has(verb)) continue;
-        if (!hostFits(compiled.host, name)) continue;
-        return compiled.route;
-      }
-      return undefined;
+      return select(hostBound, name, lowered, verb) ?? select(hostless, name, lowered, verb) ?? { kind: 'none' };
     },
   };
 }

@@ -4,6 +4,8 @@
  * owns the admin port (metrics aggregated over workers with prom-client's AggregatorRegistry,
  * `/readyz` ready when every worker is), validates the file on SIGHUP before telling workers
  * to reload, drains workers on SIGTERM/SIGINT and replaces a worker that dies unexpectedly.
+ * The primary also holds the failed-login counter for every worker (login/rate-limit.ts): one
+ * count per `serve`, not per worker.
  */
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
@@ -16,6 +18,11 @@ import { listen } from '../http/listen.js';
 import { formatProblem, loadConfigFile } from '../config/index.js';
 import type { RuntimeConfig } from '../config/types.js';
 import type { OpLog } from '../observe/log.js';
+import { createRateLimiter, serveThrottle, workerThrottle } from '../login/rate-limit.js';
+import type { Channel, LoginThrottle } from '../login/rate-limit.js';
+
+/** How long a worker waits for the primary's failed-login count before refusing the attempt. */
+export const THROTTLE_TIMEOUT_MS = 2_000;
 
 interface WorkerReport {
   readonly type: 'portcullis:worker';
@@ -44,6 +51,16 @@ export function attachWorker(registry: Registry, listen: string, isReady: () => 
   return () => clearInterval(timer);
 }
 
+/** In a worker: the failed-login counter, held by the primary. */
+export function throttleOfPrimary(): LoginThrottle {
+  const channel: Channel = {
+    send: (message) => process.connected && process.send?.(message) === true,
+    on: (event, listener) => process.on(event, listener),
+    off: (event, listener) => process.off(event, listener),
+  };
+  return workerThrottle(channel, THROTTLE_TIMEOUT_MS);
+}
+
 /** Resolves with the first SIGTERM or SIGINT: the start of a graceful shutdown. */
 export function stopSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -55,6 +72,7 @@ export function stopSignal(): Promise<NodeJS.Signals> {
 export async function runPrimary(file: string, config: RuntimeConfig, log: OpLog): Promise<number> {
   const aggregator = new AggregatorRegistry();
   const workers = new Map<Worker, { listen: string; ready: boolean }>();
+  const limiter = createRateLimiter();
   let draining = false;
   let failStartup: (err: Error) => void = () => undefined;
   const startupFailed = new Promise<never>((_, reject) => (failStartup = reject));
@@ -63,10 +81,12 @@ export async function runPrimary(file: string, config: RuntimeConfig, log: OpLog
   const fork = (): void => {
     const worker = cluster.fork();
     workers.set(worker, { listen: '', ready: false });
+    const releaseThrottle = serveThrottle(limiter, worker);
     worker.on('message', (message: unknown) => {
       if (isReport(message)) workers.set(worker, { listen: message.listen, ready: message.ready });
     });
     worker.on('exit', (code) => {
+      releaseThrottle();
       const listened = workers.get(worker)?.listen !== '';
       workers.delete(worker);
       if (draining) return;

@@ -14,6 +14,7 @@ import { createAdminHandler } from '../admin/server.js';
 import { createHandlers } from '../http/handler.js';
 import { listen } from '../http/listen.js';
 import { createLogin } from '../login/index.js';
+import type { LoginThrottle } from '../login/rate-limit.js';
 import { createAuditSink } from '../observe/audit.js';
 import type { AuditEvent, AuditSink } from '../observe/audit.js';
 import { createMetrics } from '../observe/metrics.js';
@@ -54,7 +55,7 @@ function addressOf(server: Server): string {
 
 export async function startSidecar(
   config: RuntimeConfig,
-  deps: { log: OpLog; admin?: boolean },
+  deps: { log: OpLog; admin?: boolean; throttle?: LoginThrottle },
 ): Promise<Sidecar> {
   const { log } = deps;
   const metrics = createMetrics({ tokenSeriesLimit: config.metrics.tokenSeriesLimit });
@@ -88,7 +89,7 @@ export async function startSidecar(
     },
   };
   const proxy = createProxy();
-  const login = createLogin({ recorder, log });
+  const login = createLogin({ recorder, log, ...(deps.throttle ? { throttle: deps.throttle } : {}) });
   const tunnels = new Set<Duplex>();
   const handlers = createHandlers({ state: () => current, proxy, recorder, log, login, draining: () => draining, tunnels });
 

@@ -5,6 +5,7 @@
  * Without nginx this file fails: the example must be proven, not skipped.
  */
 import t from 'tap';
+import { request } from 'node:http';
 import { harness } from '../support/harness.js';
 import { http } from '../support/http.js';
 import type { Echoed } from '../support/http.js';
@@ -28,7 +29,8 @@ if (findNginx() === undefined) {
 }
 
 async function suite(): Promise<void> {
-  const h = await harness(t, { routes: ROUTES });
+  // nginx reaches portcullis from 127.0.0.1, the test client reaches nginx from 127.0.0.2.
+  const h = await harness(t, { routes: ROUTES, extra: 'trusted_proxies: [127.0.0.1]\n' });
   const nginx = await startNginx({ sidecar: new URL(h.sidecar.url).host, app: new URL(h.upstream.url).host });
   t.teardown(() => nginx.close());
   const alice = await h.login('alice');
@@ -150,6 +152,24 @@ async function suite(): Promise<void> {
   t.test('the decision endpoint is internal: a client cannot call /_auth/verify through nginx', async (t) => {
     const res = await get('/_auth/verify', { ...bearer(alice), 'x-original-uri': '/admin' });
     t.equal(res.status, 404);
+  });
+
+  t.test('portcullis sees the client address nginx saw, never the one the client wrote', async (t) => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const url = new URL(nginx.url);
+      request(
+        { host: url.hostname, port: url.port, path: '/public/from-client', localAddress: '127.0.0.2', headers: { 'x-forwarded-for': '6.6.6.6' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+    t.equal(status, 200);
+    const [line] = await h.sidecar.waitForAudit((l) => l.path === '/public/from-client');
+    t.equal(line?.client_ip, '127.0.0.2');
   });
 
   t.test('no token ever appears in the sidecar or nginx logs', async (t) => {

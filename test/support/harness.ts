@@ -34,9 +34,11 @@ export interface Harness {
 export interface HarnessOptions {
   /** YAML of the `routes:` list items (indented two spaces), with {{UPSTREAM}}. */
   readonly routes: string;
-  /** Extra top-level YAML appended to the config. */
-  readonly extra?: string;
+  /** Extra top-level YAML appended to the config (a function when it needs the IdP's client). */
+  readonly extra?: string | ((idp: DevIdp) => string);
   readonly env?: NodeJS.ProcessEnv;
+  /** How long to wait for the ready line (a `workers:` cluster starts slower on a busy machine). */
+  readonly readyTimeoutMs?: number;
 }
 
 /** Routes YAML shared by many suites: public `/public`, optionally admin-only `/admin`, and a catch-all `app`. */
@@ -74,7 +76,7 @@ issuers:
       min_refresh_interval: 1s
 routes:
 ${opts.routes.replaceAll('{{UPSTREAM}}', upstream)}
-${opts.extra ?? ''}
+${typeof opts.extra === 'function' ? opts.extra(idp) : (opts.extra ?? '')}
 `;
 }
 
@@ -84,7 +86,7 @@ export async function harness(t: Test, opts: HarnessOptions): Promise<Harness> {
   const yaml = baseConfig(idp, jwks, opts, upstream.url);
   let sidecar: SidecarProcess;
   try {
-    sidecar = await startSidecarProcess(yaml, opts.env ? { env: opts.env } : {});
+    sidecar = await startSidecarProcess(yaml, { ...(opts.env ? { env: opts.env } : {}), ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}) });
   } catch (err) {
     await Promise.all([idp.close(), upstream.close(), jwks.close()]);
     throw err;

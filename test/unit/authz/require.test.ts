@@ -1,7 +1,7 @@
 import t from 'tap';
-import type { RouteRequire } from '../../../src/config/types.js';
+import type { RouteConfig, RouteRequire } from '../../../src/config/types.js';
 import type { Identity } from '../../../src/identity/types.js';
-import { authorize } from '../../../src/authz/require.js';
+import { authorize, trustsIssuer } from '../../../src/authz/require.js';
 
 const base: Identity = {
   user: 'u1',
@@ -98,4 +98,18 @@ void t.test('a denial detail never holds the claim value', (t) => {
     if (!result.ok) t.notMatch(result.detail, /secret/, `detail "${result.detail}" has no claim value`);
   }
   t.end();
+});
+
+t.test('email_verified and route issuers', async (t) => {
+  const need = req({ emailVerified: true });
+  t.same(authorize(withClaims({ email_verified: true }), need), { ok: true });
+  t.same(authorize(withClaims({ email_verified: 'true' }), need), { ok: true }, 'the string form some IdPs send');
+  for (const value of [false, 'false', undefined, 1, 'yes']) {
+    t.same(authorize(withClaims({ email_verified: value }), need), { ok: false, reason: 'insufficient_scope', detail: 'email not verified' }, String(value));
+  }
+  const route = (issuers?: string[]) => ({ issuers }) as unknown as RouteConfig;
+  t.ok(trustsIssuer(route(), 'staff'), 'no list: every issuer');
+  t.ok(trustsIssuer(route(['staff']), 'staff'));
+  t.notOk(trustsIssuer(route(['staff']), 'customers'));
+  t.notOk(trustsIssuer(route(['staff']), undefined), 'a plug-in identity has no configured issuer');
 });

@@ -4,6 +4,7 @@ import t from 'tap';
 import { compile } from '../../../src/config/compile.js';
 import type { RuntimeConfig } from '../../../src/config/index.js';
 import { validateSchema } from '../../../src/config/validate.js';
+import { DEFAULT_STRIP_HEADERS } from '../../../src/config/schema.js';
 
 const FILE = '/etc/portcullis/portcullis.yaml';
 const ISSUER = { name: 'idp', issuer: 'https://idp.example.com' };
@@ -119,9 +120,9 @@ t.test('login defaults: cookie name from tokens.cookie, first issuer, seconds an
   t.equal(build({ login: { client_id: 'c' } }).login?.password, undefined, 'password login off when absent');
 });
 
-t.test('strip headers are lower-cased; tokens.cookie false stays false', async (t) => {
-  const c = build({ strip_headers: ['X-User', 'Remote-User'], tokens: { cookie: false } });
-  t.same(c.stripHeaders, ['x-user', 'remote-user']);
+t.test('strip headers are lower-cased and added to the built-in list; tokens.cookie false stays false', async (t) => {
+  const c = build({ strip_headers: ['X-User', 'X-WebAuth-User'], tokens: { cookie: false } });
+  t.same(c.stripHeaders, [...DEFAULT_STRIP_HEADERS, 'x-webauth-user']);
   t.equal(c.tokens.cookie, false);
 });
 

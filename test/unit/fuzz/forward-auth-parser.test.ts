@@ -15,7 +15,7 @@ import type { RequestInfo } from '../../../src/http/request-info.js';
 import { normalizeTarget } from '../../../src/http/normalize-path.js';
 
 const SEED = 20_240_601;
-const base: RequestInfo = { requestId: 'fuzz', method: 'GET', host: 'sidecar', path: '/_auth/verify', query: '', headers: {}, clientIp: '127.0.0.1', proto: 'http' };
+const base: RequestInfo = { requestId: 'fuzz', method: 'GET', host: 'sidecar', path: '/_auth/verify', query: '', headers: {}, clientIp: '127.0.0.1', peerIp: '127.0.0.1', trustedPeer: false, proto: 'http' };
 
 const pathPiece = fc.constantFrom('/', '..', '.', '%2e', '%2F', '%5C', '\\', '#', '?', ';', '%00', 'public', 'admin', '//', '%25', '%c0%ae', ' ', '\t', 'é', '@', ':');
 const uri = fc.oneof(

@@ -154,3 +154,12 @@ void t.test('identityFromClaims keeps issuer, claims and token', (t) => {
   t.equal(identityFromClaims(claims, KEYCLOAK, undefined).token, undefined, 'no token when none given');
   t.end();
 });
+
+t.test('an email the token says is unverified is left out; an unusable user claim is empty', async (t) => {
+  const id = (claims: Record<string, unknown>) => identityFromClaims({ sub: 's', email: 'a@b.c', ...claims }, KEYCLOAK, undefined);
+  t.equal(id({ email_verified: false }).email, undefined);
+  t.equal(id({ email_verified: 'false' }).email, undefined);
+  t.equal(id({ email_verified: true }).email, 'a@b.c');
+  t.equal(id({}).email, 'a@b.c', 'no email_verified claim: kept');
+  for (const sub of [undefined, 7, '', ['x']]) t.equal(id({ sub }).user, '', `sub ${JSON.stringify(sub)}`);
+});

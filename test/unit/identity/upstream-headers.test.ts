@@ -170,7 +170,12 @@ const rows: Row[] = [
     headers: { cookie: 'access_token=x;  access_token =y;' },
     absent: ['cookie'],
   },
-  { desc: 'cookie names are exact', headers: { cookie: 'access_token_2=a; Access_Token=b' }, want: { cookie: 'access_token_2=a; Access_Token=b' } },
+  { desc: 'cookie names are exact', headers: { cookie: 'access_token_x=a; Access_Token=b; access_token_0=c' }, want: { cookie: 'access_token_x=a; Access_Token=b; access_token_0=c' } },
+  {
+    desc: 'every portcullis cookie goes: chunks, refresh, login flow',
+    headers: { cookie: 'access_token_1=a; theme=dark; access_token_refresh=r; portcullis_flow_abcd1234=f; access_token_12=b' },
+    want: { cookie: 'theme=dark' },
+  },
   { desc: 'other cookies survive, spaced auth cookie goes', headers: { cookie: 'flag; x=1;access_token = v' }, want: { cookie: 'flag; x=1' } },
   { desc: 'cookie removal off when tokens.cookie is false', headers: { cookie: 'access_token=x' }, opts: { cookieName: false }, want: { cookie: 'access_token=x' } },
   {

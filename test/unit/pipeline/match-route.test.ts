@@ -3,6 +3,7 @@ import type { RouteConfig } from '../../../src/config/types.js';
 import { compileRoutes, hostMatches } from '../../../src/pipeline/match-route.js';
 
 function route(name: string, path: string, host?: string, methods?: readonly string[]): RouteConfig {
+  // compileRoutes takes compiled config: paths already normalised, no trailing slash.
   return {
     name,
     match: { host, path, methods },
@@ -83,19 +84,34 @@ const matchRows: ReadonlyArray<readonly [string, string | undefined, string, str
   ['missing host falls to the hostless route', undefined, '/admin', 'GET', 'admin-any'],
   ['wildcard host route on a subdomain', 'acme.example.com', '/tenant', 'GET', 'tenant'],
   ['wildcard host route not on the apex', 'example.com', '/tenant', 'GET', 'root'],
-  ['longer hostless path beats a host route', 'acme.example.com', '/tenant/data/1', 'GET', 'tenant-deep-any-host'],
+  ['a host route beats a longer hostless path', 'acme.example.com', '/tenant/data/1', 'GET', 'tenant'],
+  ['the longer hostless path on another host', 'other.org', '/tenant/data/1', 'GET', 'tenant-deep-any-host'],
   ['method listed matches', 'x.org', '/write', 'POST', 'writes'],
   ['method compared upper-cased', 'x.org', '/write', 'put', 'writes'],
-  ['unlisted method falls to the next route', 'x.org', '/write/x', 'GET', 'reads'],
-  ['no route for an unlisted method falls to the root', 'x.org', '/write', 'DELETE', 'root'],
+  ['unlisted method goes to the next route of the same prefix', 'x.org', '/write/x', 'GET', 'reads'],
+  ['HEAD matches a route listing GET', 'x.org', '/write', 'HEAD', 'reads'],
+  ['prefix compared without case', 'x.org', '/ADMIN/users', 'GET', 'admin-any'],
+  ['mixed case prefix on a host route', 'admin.example.com', '/Admin', 'GET', 'admin-host'],
+  ['case does not glue segments', 'x.org', '/PUBLICity', 'GET', 'root'],
   ['configured trailing slash matches the bare prefix', 'x.org', '/docs', 'GET', 'trailing-slash-config'],
   ['configured trailing slash matches below', 'x.org', '/docs/a', 'GET', 'trailing-slash-config'],
 ];
 
 t.test('route precedence table', async (t) => {
   for (const [description, host, path, method, expected] of matchRows) {
-    t.equal(matcher.match(host, path, method)?.name, expected, description);
+    const selected = matcher.match(host, path, method);
+    t.equal(selected.kind === 'route' ? selected.route.name : undefined, expected, description);
   }
+});
+
+t.test('a method no route of the winning prefix takes is 405, never a shorter prefix', async (t) => {
+  t.same(matcher.match('x.org', '/write', 'DELETE'), { kind: 'method', allow: ['POST', 'PUT', 'GET', 'HEAD'] }, 'root route is not used');
+  const reports = compileRoutes([route('all', '/'), route('reports', '/reports', undefined, ['GET'])]);
+  t.same(reports.match('x.org', '/Reports/1', 'POST'), { kind: 'method', allow: ['GET', 'HEAD'] });
+  const hosted = compileRoutes([route('any', '/api'), route('host', '/api', 'a.example.com', ['GET'])]);
+  t.same(hosted.match('a.example.com', '/api', 'POST'), { kind: 'method', allow: ['GET', 'HEAD'] }, 'the winning host set decides');
+  const other = hosted.match('b.example.com', '/api', 'POST');
+  t.equal(other.kind === 'route' ? other.route.name : other.kind, 'any', 'another host uses the hostless route');
 });
 
 t.test('no match without a catch-all route', async (t) => {
@@ -108,8 +124,9 @@ t.test('no match without a catch-all route', async (t) => {
     ['other method', 'api.example.com', '/api', 'POST'],
   ];
   for (const [description, host, path, method] of rows) {
-    t.equal(narrow.match(host, path, method), undefined, description);
+    t.equal(narrow.match(host, path, method).kind, method === 'GET' ? 'none' : 'method', description);
   }
-  t.equal(narrow.match('api.example.com', '/api/x', 'GET')?.name, 'api', 'and the fitting request matches');
-  t.equal(compileRoutes([]).match('x', '/', 'GET'), undefined, 'no routes match nothing');
+  const fitting = narrow.match('api.example.com', '/api/x', 'GET');
+  t.equal(fitting.kind === 'route' ? fitting.route.name : fitting.kind, 'api', 'and the fitting request matches');
+  t.same(compileRoutes([]).match('x', '/', 'GET'), { kind: 'none' }, 'no routes match nothing');
 });
