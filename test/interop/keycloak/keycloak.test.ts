@@ -44,7 +44,7 @@ issuers:
     jwks:
       refresh_interval: 3s
       min_refresh_interval: 1s
-      timeout: 3s
+      timeout: 10s
 routes:${route('analytics', '/analytics', '{ roles: [analyst] }')}${route('reports', '/reports', "{ roles: ['reports:write'] }")}${route(
   'data',
   '/data',
@@ -66,6 +66,7 @@ interface Answer {
   readonly status: number;
   readonly headers: Headers;
   readonly body: Record<string, unknown>;
+  readonly requestId: string;
 }
 
 async function call(path: string, init: { token?: string; cookie?: string; method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
@@ -80,7 +81,7 @@ async function call(path: string, init: { token?: string; cookie?: string; metho
   } catch {
     body = {};
   }
-  return { status: res.status, headers: res.headers, body };
+  return { status: res.status, headers: res.headers, body, requestId: res.headers.get('x-request-id') ?? '' };
 }
 
 /** Password login through portcullis; `cookie` asks for the cookies (as a same-origin page would). */
@@ -97,9 +98,9 @@ const accessToken = (a: Answer): string => (a.body.auth_token as { access_token:
 const cookieHeader = (headers: Headers): string => headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
 const setCookie = (headers: Headers, name: string): string | undefined => headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
 const cookieValue = (headers: Headers, name: string): string | undefined => setCookie(headers, name)?.split(';')[0]?.slice(name.length + 1);
-/** The last audit line for `path` with this status (the sink batches: waits for it). */
-async function lastAudit(path: string, status: number): Promise<Record<string, unknown> | undefined> {
-  return (await sidecar.waitForAudit((l) => l.path === path && l.status === status)).at(-1);
+/** The audit line of one answer (the sink batches its writes: waits for it). */
+async function auditOf(answer: Answer): Promise<Record<string, unknown> | undefined> {
+  return (await sidecar.waitForAudit((l) => l.request_id === answer.requestId))[0];
 }
 
 t.test('discovery: the issuer portcullis is configured with is the one Keycloak reports', async (t) => {
@@ -142,13 +143,37 @@ t.test('password login: Keycloak claim shapes become the identity', async (t) =>
   t.match(echoed.headers['x-auth-request-roles'], /(^|,)reports:read(,|$)/);
 });
 
-t.test('password login: wrong password is 401 invalid_grant, a wrong client secret is 503', async (t) => {
+t.test('password login: wrong password is 401 invalid_grant, a refused client secret is 503', async (t) => {
   const wrong = await login('bob', { password: 'not-bobs-password' });
   t.equal(wrong.status, 401);
   t.equal(wrong.body.error, 'invalid_grant');
   const unknown = await login('nobody-here');
   t.equal(unknown.status, 401, 'unknown user: the same answer');
   t.equal(unknown.body.error, 'invalid_grant');
+
+  // Keycloak answers a wrong client secret with 401 unauthorized_client (not invalid_client).
+  const misconfigured = await startSidecarProcess(`listen: 127.0.0.1:0
+admin:
+  listen: 127.0.0.1:0
+issuers:
+  - name: keycloak
+    issuer: ${kc.issuer}
+    audiences: [${REALM.audience}]
+    jwks: { timeout: 10s }
+login:
+  client_id: ${REALM.client.id}
+  client_secret: not-the-client-secret
+  password: {}
+`);
+  t.teardown(() => misconfigured.stop());
+  const res = await fetch(`${misconfigured.url}/_auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'bob', password: password('bob') }),
+  });
+  t.equal(res.status, 503);
+  t.equal(((await res.json()) as Record<string, unknown>).error, 'auth_unavailable');
+  t.match(await misconfigured.waitForLog('idp_unauthorized_client'), /"code":"idp_unauthorized_client"/, 'the operator is told why');
 });
 
 t.test('password login with ?cookie=true: the auth and refresh cookies, and the cookie opens a route', async (t) => {
@@ -161,7 +186,7 @@ t.test('password login with ?cookie=true: the auth and refresh cookies, and the 
   const proxied = await call('/api', { cookie: cookieHeader(r.headers) });
   t.equal(proxied.status, 200);
   const echoed = proxied.body as unknown as Echoed;
-  t.notMatch(String(echoed.headers.cookie ?? ''), /access_token/, 'portcullis cookies are not sent upstream');
+  t.notMatch(String(echoed.headers.cookie ?? ''), /(^|; )access_token=/, 'the auth cookie is not sent upstream');
 });
 
 t.test("audience: Keycloak's default aud is 'account', plus clients whose roles the user holds", async (t) => {
@@ -171,7 +196,7 @@ t.test("audience: Keycloak's default aud is 'account', plus clients whose roles 
   const refused = await call('/api', { token: bob.access_token });
   t.equal(refused.status, 401);
   t.equal(refused.body.error, 'invalid_token');
-  t.equal((await lastAudit('/api', 401))?.reason, 'bad_audience');
+  t.equal((await auditOf(refused))?.reason, 'bad_audience');
   const alice = await kc.passwordGrant(REALM.noAudienceClient, 'alice');
   t.same(decodeJwt(alice.access_token).aud, [REALM.audience, 'account'], 'alice holds reports:read: Keycloak adds the API by itself');
   t.equal((await call('/api', { token: alice.access_token })).status, 200);
@@ -226,7 +251,7 @@ t.test('refresh: after the access token expired, the refresh cookie gets a new o
   await sleep(Math.max(0, (exp + SKEW_SEC + 1) * 1000 - Date.now()));
   const expired = await call('/api', { token: first });
   t.equal(expired.status, 401, 'the first access token has expired');
-  t.equal((await lastAudit('/api', 401))?.reason, 'expired');
+  t.equal((await auditOf(expired))?.reason, 'expired');
 
   const renewed = await call('/_auth/userinfo', { cookie: `access_token=${first}; access_token_refresh=${refreshCookie}` });
   t.equal(renewed.status, 200, 'userinfo with the expired cookie and the refresh cookie');
@@ -290,13 +315,13 @@ t.test('key rotation through the admin REST API: old key refused after the refre
   for (const old of oldProviders) await kc.admin('DELETE', `/components/${old.id}`);
   const certs = (await (await fetch(`${kc.issuer}/protocol/openid-connect/certs`)).json()) as { keys: Array<{ kid: string }> };
   t.notOk(certs.keys.some((k) => k.kid === oldKid), 'the old key is gone from the JWKS');
-  let oldStatus = 200;
-  for (let i = 0; i < 60 && oldStatus === 200; i++) {
+  let old = await call('/api', { token: oldToken });
+  for (let i = 0; i < 60 && old.status === 200; i++) {
     await sleep(500);
-    oldStatus = (await call('/api', { token: oldToken })).status;
+    old = await call('/api', { token: oldToken });
   }
-  t.equal(oldStatus, 401, 'after the background refresh the old key signs nothing valid');
-  t.equal((await lastAudit('/api', 401))?.reason, 'unknown_kid');
+  t.equal(old.status, 401, 'after the background refresh the old key signs nothing valid');
+  t.equal((await auditOf(old))?.reason, 'unknown_kid');
   const fresh = (await kc.passwordGrant(REALM.cliClient, 'bob')).access_token;
   t.equal((await call('/api', { token: fresh })).status, 200, 'a token minted after the removal passes');
   polling = false;
@@ -326,5 +351,6 @@ t.test('Keycloak down for 30 s: cached keys keep serving, login is 503 auth_unav
   await kc.restart();
   const back = await login('bob');
   t.equal(back.status, 200, 'password login works again after the restart');
+  if (back.status !== 200) t.comment(sidecar.stderr().filter((l) => l.includes('"code"')).join('\n'));
   t.equal((await call('/api', { token: accessToken(back) })).status, 200);
 });

@@ -130,8 +130,16 @@ export async function startKeycloak(opts: KeycloakOptions = {}): Promise<Keycloa
       // Already gone.
     }
   };
+  // Keycloak runs in its own process group: end it when this process ends, by exit or signal
+  // (a signal is raised again once the group is gone, so it still ends this process).
   const onExit = (): void => killGroup('SIGKILL');
+  const onSignal = (signal: NodeJS.Signals): void => {
+    onExit();
+    process.kill(process.pid, signal);
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   process.on('exit', onExit);
+  for (const signal of signals) process.once(signal, onSignal);
 
   function launch(): void {
     const proc = spawn(
@@ -181,7 +189,12 @@ export async function startKeycloak(opts: KeycloakOptions = {}): Promise<Keycloa
       try {
         const res = await fetch(`http://127.0.0.1:${managementPort}/health/ready`, { signal: AbortSignal.timeout(5_000) });
         await res.arrayBuffer();
-        if (res.status === 200) return;
+        if (res.status === 200) {
+          // Keycloak's first token request after a start is slow (cold code paths): pay it here.
+          admin = undefined;
+          await adminToken();
+          return;
+        }
       } catch {
         // Not listening yet.
       }
@@ -243,6 +256,7 @@ export async function startKeycloak(opts: KeycloakOptions = {}): Promise<Keycloa
     async close() {
       await stop();
       process.off('exit', onExit);
+      for (const signal of signals) process.off(signal, onSignal);
       rmSync(home, { recursive: true, force: true });
     },
   };
