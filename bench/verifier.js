@@ -17,12 +17,11 @@
  * median ops/s over the rounds, the CPU time per op of this process (jose's WebCrypto verify
  * runs on the libuv pool, which is counted too), and ratios to portcullis.
  */
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { SignJWT, createLocalJWKSet, jwtVerify } from 'jose';
 import { createKeyStore, createVerifier } from '../dist/verify/index.js';
 import { checkClaims } from '../dist/verify/claims.js';
 import { parseCompact } from '../dist/verify/jws.js';
 import { createKey, startJwks } from './lib/tokens.js';
-import { SignJWT } from 'jose';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1000);

@@ -34,7 +34,7 @@ import type { TestKey } from '../../support/keys.js';
 import { NOW_MS, NOW_SEC, b64url } from '../../support/tokens.js';
 
 const SEED = 20_261_129;
-const RUNS = 500;
+const RUNS = 400;
 const SKEW = 30;
 const ISS = 'https://idp.example.com/realms/acme';
 const API = 'api';
