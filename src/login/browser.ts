@@ -137,7 +137,7 @@ export async function callback(res: ServerResponse, info: RequestInfo, env: Logi
     return fail('error', 'auth_unavailable');
   }
   if (grant.tokens.idToken === undefined) return fail('error', 'malformed');
-  const idToken = await checkIdToken(env, grant.tokens.idToken, flow.nonce);
+  const idToken = await checkIdToken(env, grant.tokens.idToken, flow.nonce, grant.tokens.accessToken);
   if (!idToken.ok) return fail(idToken.reason === 'invalid_state' ? 'invalid_state' : 'error', idToken.reason);
   const verified = await verifySession(env, grant.tokens);
   if (!verified.ok) return fail('error', verified.reason);

@@ -2,18 +2,46 @@
  * JWS compact serialisation: parsing and the signature check.
  *
  * Enforces, before any crypto: a length cap; exactly three segments (a five-segment JWE is
- * refused, never decrypted); strict, canonical base64url; header and payload are JSON objects
- * in valid UTF-8; `alg` a string and `kid` a string when present; no `crit`, and no key
- * carried or pointed to by the token (`jwk`, `jku`, `x5u`, `x5c`: nothing in a header is
- * ever used or fetched); header `typ` JWT or at+jwt; payload `typ` (Keycloak) Bearer only,
- * so refresh and ID tokens are refused. The signature check refuses a key whose type does
- * not fit the alg, so an RSA public key is never an HMAC secret.
+ * refused, never decrypted); strict, canonical base64url (no padding, no set unused bits: one
+ * token has one spelling); header and payload are JSON objects in valid UTF-8 with no member
+ * name twice in any object (JSON.parse keeps the last copy, other parsers the first: the
+ * upstream must read the claims portcullis judged); `alg` a string and `kid` a string when
+ * present; no `crit`, and no key carried or pointed to by the token (`jwk`, `jku`, `x5u`,
+ * `x5c`: nothing in a header is ever used or fetched); header and payload `typ` fit the token
+ * kind (an access token: header JWT or at+jwt, Keycloak payload typ Bearer; an ID token:
+ * header JWT, payload typ ID), so refresh, ID and access tokens never stand in for each other.
+ * The signature check refuses a key whose type does not fit the alg, so an RSA public key is
+ * never an HMAC secret.
  */
 import { constants, createHmac, timingSafeEqual, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { isObject, keyFitsAlg } from './jwk.js';
 
-export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
+/** What one kind of token may look like. `typ` values absent from a token are always fine. */
+export interface TokenProfile {
+  /** `an access token`, `an ID token`: the detail of a refusal names it. */
+  readonly name: string;
+  readonly maxLength: number;
+  /** Accepted header `typ` values, lower-case. */
+  readonly headerTyp: ReadonlySet<string>;
+  /** Accepted payload `typ` values (Keycloak marks its tokens so), exact. */
+  readonly payloadTyp: ReadonlySet<string>;
+}
+
+export const ACCESS_TOKEN: TokenProfile = {
+  name: 'an access token',
+  maxLength: 8192,
+  headerTyp: new Set(['jwt', 'at+jwt', 'application/at+jwt']),
+  payloadTyp: new Set(['Bearer']),
+};
+
+/** ID tokens carry more profile claims than access tokens: a larger cap. */
+export const ID_TOKEN: TokenProfile = {
+  name: 'an ID token',
+  maxLength: 16 * 1024,
+  headerTyp: new Set(['jwt']),
+  payloadTyp: new Set(['ID']),
+};
 
 export interface ParsedJws {
   readonly alg: string;
@@ -26,9 +54,10 @@ export interface ParsedJws {
 
 export type ParseResult = { readonly ok: true; readonly jws: ParsedJws } | { readonly ok: false; readonly detail: string };
 
-const FORBIDDEN_HEADERS = ['crit', 'jwk', 'jku', 'x5u', 'x5c'] as const;
-const ACCEPTED_TYP = new Set(['jwt', 'at+jwt', 'application/at+jwt']);
+const KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** Every JSON string, and whether a `:` follows it (a member name). Applied to valid JSON only. */
+const JSON_STRING = /"(?:[^"\\]|\\.)*"(\s*:)?/g;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function fail(detail: string): ParseResult {
@@ -42,38 +71,61 @@ function decodeSegment(segment: string): Buffer | undefined {
   return bytes.toString('base64url') === segment ? bytes : undefined;
 }
 
-function decodeJsonObject(segment: string): Record<string, unknown> | undefined {
-  const bytes = decodeSegment(segment);
-  if (bytes === undefined || bytes.length === 0) return undefined;
-  try {
-    const value: unknown = JSON.parse(utf8.decode(bytes));
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
+type JsonObjectResult = { readonly ok: true; readonly value: Record<string, unknown> } | { readonly ok: false; readonly detail: string };
+
+/** Members of every object in a parsed JSON value (JSON.parse keeps one per distinct name). */
+function memberCount(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  const children = Object.values(value);
+  return (Array.isArray(value) ? 0 : children.length) + children.reduce((n: number, child) => n + memberCount(child), 0);
 }
 
-export function parseCompact(token: string, maxLength: number = DEFAULT_MAX_TOKEN_LENGTH): ParseResult {
-  if (token.length > maxLength) return fail('token too long');
+/** Member names as written: strings followed by `:`. Escaped spellings count as written. */
+function writtenMemberCount(text: string): number {
+  let count = 0;
+  for (const match of text.matchAll(JSON_STRING)) if (match[1] !== undefined) count += 1;
+  return count;
+}
+
+function decodeJsonObject(segment: string, part: string): JsonObjectResult {
+  const bytes = decodeSegment(segment);
+  if (bytes === undefined) return { ok: false, detail: `${part} not canonical base64url` };
+  let text: string;
+  let value: unknown;
+  try {
+    text = utf8.decode(bytes);
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, detail: `${part} not a JSON object` };
+  }
+  if (!isObject(value)) return { ok: false, detail: `${part} not a JSON object` };
+  if (writtenMemberCount(text) !== memberCount(value)) return { ok: false, detail: `${part} repeats a member name` };
+  return { ok: true, value };
+}
+
+export function parseCompact(token: string, profile: TokenProfile = ACCESS_TOKEN): ParseResult {
+  if (token.length > profile.maxLength) return fail('token too long');
   const segments = token.split('.');
   if (segments.length === 5) return fail('JWE not accepted');
   const [headerText, payloadText, signatureText] = segments;
   if (segments.length !== 3 || headerText === undefined || payloadText === undefined || signatureText === undefined) {
     return fail('not three segments');
   }
-  const header = decodeJsonObject(headerText);
-  if (header === undefined) return fail('header not a base64url JSON object');
-  const payload = decodeJsonObject(payloadText);
-  if (payload === undefined) return fail('payload not a base64url JSON object');
+  const header = decodeJsonObject(headerText, 'header');
+  if (!header.ok) return header;
+  const payload = decodeJsonObject(payloadText, 'payload');
+  if (!payload.ok) return payload;
   const signature = decodeSegment(signatureText);
-  if (signature === undefined) return fail('signature not base64url');
-  const { alg, kid, typ } = header;
+  if (signature === undefined) return fail('signature not canonical base64url');
+  const { alg, kid, typ } = header.value;
   if (typeof alg !== 'string') return fail('alg missing');
   if (kid !== undefined && typeof kid !== 'string') return fail('kid not a string');
-  if (FORBIDDEN_HEADERS.some((name) => Object.hasOwn(header, name))) return fail('forbidden header parameter');
-  if (typ !== undefined && !(typeof typ === 'string' && ACCEPTED_TYP.has(typ.toLowerCase()))) return fail('header typ not a JWT');
-  if (payload.typ !== undefined && payload.typ !== 'Bearer') return fail('not an access token');
-  return { ok: true, jws: { alg, kid, payload, signingInput: `${headerText}.${payloadText}`, signature } };
+  if (Object.hasOwn(header.value, 'crit')) return fail('crit header parameter');
+  if (KEY_HEADERS.some((name) => Object.hasOwn(header.value, name))) return fail('key in the header');
+  if (typ !== undefined && !(typeof typ === 'string' && profile.headerTyp.has(typ.toLowerCase()))) return fail(`header typ not for ${profile.name}`);
+  const kind = payload.value.typ;
+  if (kind !== undefined && !(typeof kind === 'string' && profile.payloadTyp.has(kind))) return fail(`not ${profile.name}`);
+  return { ok: true, jws: { alg, kid, payload: payload.value, signingInput: `${headerText}.${payloadText}`, signature } };
 }
 
 /** Verifies `jws.signature` with `key` under `alg`; false for any misfit, never throws. */

@@ -4,14 +4,17 @@
  * Order (cheap checks before crypto): length cap; cache (keyed on the token and the
  * requirements it was checked against); JWS shape; issuer chosen by the unverified `iss`
  * (exact match, or the one issuer configured without `issuer`; other issuers' keys are never
- * tried); `alg` in that issuer's allow-list before any key lookup (`none` never); registered
- * claims; key lookup in that issuer's store; signature. Denials are returned, never thrown,
- * and their details are fixed strings that never echo token content.
+ * tried); then `checkSigned`, which ID tokens share (./id-token.ts): `alg` in that issuer's
+ * allow-list before any key lookup (`none` never); registered claims; key lookup in that
+ * issuer's store; signature. Denials are returned, never thrown, and their details are fixed
+ * strings that never echo token content.
  */
 import type { IssuerConfig } from '../config/types.js';
 import type { TokenReason } from '../errors.js';
 import { checkClaims } from './claims.js';
-import { DEFAULT_MAX_TOKEN_LENGTH, parseCompact, verifySignature } from './jws.js';
+import type { ClaimRequirements, ClaimsResult } from './claims.js';
+import { ACCESS_TOKEN, parseCompact, verifySignature } from './jws.js';
+import type { ParsedJws } from './jws.js';
 import type { KeyStore } from './key-store.js';
 import { createTokenCache, requirementsFingerprint, sha256Hex } from './token-cache.js';
 import type { VerifiedToken, VerifyResult } from './types.js';
@@ -41,6 +44,28 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * The checks every token kind makes once its issuer is chosen, cheap ones first: `alg` in the
+ * issuer's allow-list before any key lookup (`none` never), registered claims, the key from
+ * that issuer's own store, the signature.
+ */
+export async function checkSigned(
+  jws: ParsedJws,
+  issuer: IssuerConfig,
+  store: KeyStore | undefined,
+  claims: ClaimRequirements,
+  nowMs: number,
+): Promise<ClaimsResult> {
+  if (jws.alg === 'none' || !issuer.algorithms.includes(jws.alg)) return { ok: false, reason: 'alg_not_allowed', detail: 'alg not in the allow-list' };
+  const checked = checkClaims(jws.payload, claims, nowMs);
+  if (!checked.ok) return checked;
+  if (store === undefined) return { ok: false, reason: 'auth_unavailable', detail: 'no key store for the issuer' };
+  const found = await store.getKey(jws.kid, jws.alg);
+  if (!found.ok) return { ok: false, reason: found.reason, detail: found.reason === 'unknown_kid' ? 'kid not published' : 'no keys' };
+  if (!verifySignature(jws.alg, found.key, jws)) return { ok: false, reason: 'bad_signature', detail: 'signature does not verify' };
+  return checked;
+}
+
 /** Exact `iss` match; else the single issuer configured without `issuer`, if there is one. */
 function selectIssuer(issuers: readonly IssuerConfig[], iss: unknown): IssuerConfig | undefined {
   const exact = typeof iss === 'string' ? issuers.find((i) => i.issuer === iss) : undefined;
@@ -55,7 +80,7 @@ export function createVerifier(
   opts: VerifierOptions,
 ): Verifier {
   const now = opts.now ?? Date.now;
-  const maxLength = opts.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
+  const profile = opts.maxTokenLength === undefined ? ACCESS_TOKEN : { ...ACCESS_TOKEN, maxLength: opts.maxTokenLength };
   const cache = createTokenCache({ max: opts.cacheSize, now });
   const requirements = new Map(issuers.map((i) => [i.name, requirementsFingerprint(i)]));
   const requirementsOf = (name: string): string | undefined => requirements.get(name);
@@ -63,26 +88,19 @@ export function createVerifier(
   async function verify(token: string): Promise<VerifyResult> {
     const digest = sha256Hex(token);
     const fingerprint = digest.slice(0, 12);
-    if (token.length > maxLength) return deny('malformed', 'token too long', fingerprint);
+    if (token.length > profile.maxLength) return deny('malformed', 'token too long', fingerprint);
     const hit = cache.get(digest, requirementsOf);
     // A verdict stands only while its key is still published (a key the IdP withdrew, or keys
     // dropped after max_stale, end the cached verdicts made with them).
     if (hit !== undefined && stores.get(hit.issuer)?.holds(hit.kid) === true) return { ok: true, token: hit, cached: true, fingerprint };
 
-    const parsed = parseCompact(token, maxLength);
+    const parsed = parseCompact(token, profile);
     if (!parsed.ok) return deny('malformed', parsed.detail, fingerprint);
     const { jws } = parsed;
     const issuer = selectIssuer(issuers, jws.payload.iss);
     if (issuer === undefined) return deny('untrusted_issuer', 'iss matches no issuer', fingerprint);
-    if (jws.alg === 'none' || !issuer.algorithms.includes(jws.alg)) return deny('alg_not_allowed', 'alg not in the allow-list', fingerprint);
-    const claims = checkClaims(jws.payload, issuer, now());
+    const claims = await checkSigned(jws, issuer, stores.get(issuer.name), issuer, now());
     if (!claims.ok) return { ...claims, fingerprint };
-
-    const store = stores.get(issuer.name);
-    if (store === undefined) return deny('auth_unavailable', 'no key store for the issuer', fingerprint);
-    const found = await store.getKey(jws.kid, jws.alg);
-    if (!found.ok) return deny(found.reason, found.reason === 'unknown_kid' ? 'kid not published' : 'no keys', fingerprint);
-    if (!verifySignature(jws.alg, found.key, jws)) return deny('bad_signature', 'signature does not verify', fingerprint);
 
     const verified: VerifiedToken = deepFreeze({ issuer: issuer.name, claims: jws.payload, exp: claims.exp, kid: jws.kid });
     cache.set(digest, verified, requirementsFingerprint(issuer));

@@ -103,6 +103,10 @@ const hostile: { name: string; token: () => string | Promise<string>; reason: To
     },
     reason: 'malformed',
   },
+  { name: 'header repeats alg (none first)', token: () => forge(`{"alg":"none","alg":"RS256","kid":"${rsaA.kid}"}`, claimsA(), rsaSigner(rsaA)), reason: 'malformed' },
+  { name: 'payload repeats sub', token: () => forge(headerA, JSON.stringify(claimsA()).replace('{', '{"sub":"admin",'), rsaSigner(rsaA)), reason: 'malformed' },
+  { name: 'payload repeats sub in an escaped spelling', token: () => forge(headerA, JSON.stringify(claimsA()).replace('{', '{"s\\u0075b":"admin",'), rsaSigner(rsaA)), reason: 'malformed' },
+  { name: 'payload repeats a nested member', token: () => forge(headerA, JSON.stringify(claimsA({ realm_access: { roles: [] } })).replace('"roles"', '"roles":["admin"],"roles"'), rsaSigner(rsaA)), reason: 'malformed' },
   { name: 'header not JSON', token: () => `${b64url('{alg')}.${b64url(JSON.stringify(claimsA()))}.AA`, reason: 'malformed' },
   { name: 'payload an array', token: () => forge(headerA, '[1]', rsaSigner(rsaA)), reason: 'malformed' },
   { name: 'payload a string', token: () => forge(headerA, '"sub"', rsaSigner(rsaA)), reason: 'malformed' },
@@ -282,6 +286,15 @@ t.test('a verdict is not reused by a verifier with other requirements', async (t
   t.equal((await verifier.verify(token)).ok, true, 'accepted for audience api');
   const strict = await build([{ ...issuerA, audiences: ['billing'] }]);
   t.same(await strict.verifier.verify(token), { ok: false, reason: 'bad_audience', detail: 'aud has none of the audiences', fingerprint: tokenFingerprint(token) });
+});
+
+t.test('a member name written twice is refused; member-like text inside strings is not a member', async (t) => {
+  const repeated = forge(headerA, JSON.stringify(claimsA()).replace('{', '{"sub":"admin",'), rsaSigner(rsaA));
+  t.match(await verifier.verify(repeated), { ok: false, reason: 'malformed', detail: 'payload repeats a member name' });
+  const header = forge(`{"kid":"other","alg":"RS256","kid":"${rsaA.kid}"}`, claimsA(), rsaSigner(rsaA));
+  t.match(await verifier.verify(header), { ok: false, reason: 'malformed', detail: 'header repeats a member name' });
+  const lookalike = claimsA({ note: 'a":"b", "sub":', 'x\\': { '"sub"': ':' }, list: [{ sub: 1 }, { sub: 2 }] });
+  t.match(await verifier.verify(await mint(rsaA, lookalike)), { ok: true, token: { claims: lookalike } }, 'quotes, colons and escapes in strings; same name in sibling objects');
 });
 
 t.test('a custom length cap applies before anything else', async (t) => {
