@@ -8,6 +8,7 @@ import { cookiesByName, startChromium } from '../support/chromium.js';
 import { atIdp, loginAt, navigations, signIn, startDevStack } from '../support/dev-stack.js';
 import type { Echoed } from '../support/http.js';
 import { assertNoLeak } from '../support/login-harness.js';
+import { sample, scrape } from '../support/metrics.js';
 
 const stack = await startDevStack(t);
 const chromium = await startChromium(t);
@@ -21,6 +22,8 @@ t.test('sign in at the IdP form, back at the original URL with its query, cookie
   const path = '/reports/q3?tab=summary&filter=a%20b&next=%2Fx%3Fy%3D1';
   const tokenCalls = stack.idp.counters().token;
   const loginsBefore = (await logins()).length;
+  const successes = async (): Promise<number> => sample(await scrape(stack.sidecar.adminUrl), 'portcullis_logins_total', { kind: 'browser', result: 'success' });
+  const successesBefore = await successes();
 
   await page.goto(`${stack.url}${path}`);
   t.ok(atIdp(stack, page), 'a signed-out browser is sent to the IdP sign-in page');
@@ -35,7 +38,8 @@ t.test('sign in at the IdP form, back at the original URL with its query, cookie
   t.equal(stack.idp.counters().token, tokenCalls + 1, 'one code exchange, no second round through the IdP');
   const audited = await stack.sidecar.waitForAudit((e) => e.event === 'login', loginsBefore + 1);
   t.equal(audited.length, loginsBefore + 1, 'one login');
-  t.match(audited.at(-1), { kind: 'browser', decision: 'allowed', user: alice.id });
+  t.match(audited.at(-1), { kind: 'browser', decision: 'allowed', user: alice.id, path: '/_auth/callback', status: 200 });
+  t.equal(await successes(), successesBefore + 1, 'counted as a successful browser login');
 
   const jar = await cookiesByName(page, `${stack.url}/_auth/callback`);
   t.match(jar.get('access_token'), { sameSite: 'Strict', httpOnly: true, secure: false, path: '/' }, 'auth cookie');
