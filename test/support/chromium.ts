@@ -8,7 +8,7 @@
  * (actions and navigations by STEP_TIMEOUT_MS, closing by CLOSE_TIMEOUT_MS, then the browser
  * process is killed), so a stuck page fails the test instead of hanging it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
@@ -19,7 +19,7 @@ export type { Cookie, Page, Response } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = resolve(import.meta.dirname, '../../.tap/screenshots');
-export const STEP_TIMEOUT_MS = 15_000;
+export const STEP_TIMEOUT_MS = 20_000;
 const LAUNCH_TIMEOUT_MS = 30_000;
 const CLOSE_TIMEOUT_MS = 5_000;
 
@@ -68,6 +68,7 @@ export async function capture(page: Page, testFile: string, name: string): Promi
 
 /** Launches Chromium for this test file; it is closed (or killed) at the file's teardown. */
 export async function startChromium(t: Test): Promise<Chromium> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; install it: bash scripts/install-chromium.sh (or set CHROMIUM)`);
   const server = await chromium.launchServer({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: LAUNCH_TIMEOUT_MS });
   let browser: Browser;
   try {

@@ -20,6 +20,9 @@ import { STEP_TIMEOUT_MS } from './chromium.js';
 import { startSidecarProcess } from './sidecar.js';
 import type { SidecarProcess } from './sidecar.js';
 
+/** Generous: the browser tests share the machine with Chromium, and CI machines are small. */
+const READY_TIMEOUT_MS = 45_000;
+
 export type DevConfigValues = Parameters<typeof devConfig>[0];
 
 export interface DevStackOptions {
@@ -46,7 +49,7 @@ async function startSidecarOnFreePort(idp: DevIdp, upstream: EchoUpstream, cooki
     idp.addRedirectUri(`http://127.0.0.1:${port}/_auth/callback`);
     const values = { port, issuer: idp.issuer, upstream: upstream.url, clientSecret: idp.clientSecret, cookieSecret };
     try {
-      return await startSidecarProcess((opts.config ?? devConfig)(values));
+      return await startSidecarProcess((opts.config ?? devConfig)(values), { readyTimeoutMs: READY_TIMEOUT_MS });
     } catch (err) {
       // The free port was taken by someone else before the sidecar bound it: one more try.
       if (attempt >= 2 || !String(err).includes('EADDRINUSE')) throw err;
