@@ -41,11 +41,11 @@ export interface Chromium {
   page(t: Test, options?: BrowserContextOptions): Promise<Page>;
 }
 
-/** Resolves with `promise`, or with undefined once `ms` have passed. */
-async function bounded<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+/** `{ value }` once `promise` resolves; undefined when it rejects or `ms` pass first (teardown never throws or hangs). */
+async function bounded<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | undefined> {
   const timer = new AbortController();
   try {
-    return await Promise.race([promise, sleep(ms, undefined, { signal: timer.signal }).catch(() => undefined)]);
+    return await Promise.race([promise.then((value) => ({ value }), () => undefined), sleep(ms, undefined, { signal: timer.signal }).catch(() => undefined)]);
   } finally {
     timer.abort();
   }
@@ -55,15 +55,15 @@ function fileName(text: string): string {
   return text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'test';
 }
 
-/** Writes the page's screenshot and HTML under SCREENSHOTS; returns the PNG path. */
+/** Writes the page's screenshot and HTML under SCREENSHOTS; returns the PNG path (or what failed). */
 export async function capture(page: Page, testFile: string, name: string): Promise<string> {
   const dir = join(SCREENSHOTS, fileName(basename(testFile)));
   mkdirSync(dir, { recursive: true });
   const png = join(dir, `${fileName(name)}.png`);
   await bounded(page.screenshot({ path: png, fullPage: true, timeout: CLOSE_TIMEOUT_MS }), CLOSE_TIMEOUT_MS);
   const html = await bounded(page.content(), CLOSE_TIMEOUT_MS);
-  writeFileSync(join(dir, `${fileName(name)}.html`), `<!-- ${page.url()} -->\n${html ?? ''}`);
-  return png;
+  writeFileSync(join(dir, `${fileName(name)}.html`), `<!-- ${page.url()} -->\n${html?.value ?? ''}`);
+  return existsSync(png) ? png : `no screenshot (the page did not answer), HTML in ${dir}`;
 }
 
 /** Launches Chromium for this test file; it is closed (or killed) at the file's teardown. */
