@@ -15,7 +15,7 @@ import { runServe } from './serve.js';
 const HOST = '127.0.0.1';
 
 /** A free loopback port, so that public_url and the IdP's redirect URI are known up front. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

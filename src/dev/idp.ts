@@ -28,6 +28,12 @@ export type { DevUser } from './users.js';
 export interface DevIdpOptions {
   host?: string;
   port?: number;
+  /**
+   * Host name of the issuer URL when it should not be the listening address, e.g. `localhost`
+   * for an IdP on 127.0.0.1: a browser then sees the IdP and a sidecar on 127.0.0.1 as two
+   * sites (ports do not make sites). It must resolve to the listening address.
+   */
+  issuerHost?: string;
   clientId?: string;
   clientSecret?: string;
   redirectUris?: string[];
@@ -130,7 +136,8 @@ export async function startDevIdp(opts: DevIdpOptions = {}): Promise<DevIdp> {
   });
   await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 0);
   const { address, port } = server.address() as AddressInfo;
-  const issuer = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const issuerHost = opts.issuerHost ?? (address.includes(':') ? `[${address}]` : address);
+  const issuer = `http://${issuerHost}:${port}`;
   const resourceIndicator = resourceIndicatorFor(audience);
 
   const build = (): void => {

@@ -6,6 +6,10 @@
  * prefix, Max-Age/Expires, deletion; like browsers, cookies ignore the port, so an IdP and a
  * sidecar on two ports of 127.0.0.1 share one jar. Secure cookies are sent over https and to
  * loopback hosts. SameSite is not enforced (tests only make top-level navigations).
+ *
+ * Not a browser: what a person does in one (flows, cookies as Chromium keeps them) is tested in
+ * test/browser with test/support/chromium.ts. This driver stays for what a browser cannot show
+ * or send: raw Set-Cookie lines and answers, tampered or replayed values, requests made by hand.
  */
 
 interface Cookie {
@@ -88,17 +92,12 @@ export function parseForms(html: string, baseUrl: string): HtmlForm[] {
 
 export class Browser {
   readonly #cookies: Cookie[] = [];
-  readonly #now: () => number;
-
-  constructor(opts: { now?: () => number } = {}) {
-    this.#now = opts.now ?? Date.now;
-  }
 
   /** Cookies that would be sent to `url` (name -> value). */
   cookiesFor(url: string): Record<string, string> {
     const target = new URL(url);
     const host = target.hostname;
-    const now = this.#now();
+    const now = Date.now();
     const out: Record<string, string> = {};
     for (const c of this.#cookies) {
       const domainOk = c.hostOnly ? host === c.domain : host === c.domain || host.endsWith(`.${c.domain}`);
@@ -131,14 +130,14 @@ export class Browser {
         cookie.hostOnly = false;
       } else if (key === 'path' && value.startsWith('/')) cookie.path = value;
       else if (key === 'secure') cookie.secure = true;
-      else if (key === 'max-age') cookie.expiresAt = this.#now() + Number(value) * 1000;
+      else if (key === 'max-age') cookie.expiresAt = Date.now() + Number(value) * 1000;
       else if (key === 'expires' && !attrs.some((a) => a.trim().toLowerCase().startsWith('max-age'))) {
         cookie.expiresAt = Date.parse(value);
       }
     }
     const index = this.#cookies.findIndex((c) => c.name === cookie.name && c.domain === cookie.domain && c.path === cookie.path);
     if (index >= 0) this.#cookies.splice(index, 1);
-    if (cookie.expiresAt > this.#now()) this.#cookies.push(cookie);
+    if (cookie.expiresAt > Date.now()) this.#cookies.push(cookie);
   }
 
   /** One request, no redirect following; cookies are sent and stored. */

@@ -124,7 +124,10 @@ export async function startSidecarProcess(
     });
   }
 
-  const readyLine = await waitForLog('"msg":"ready"', opts.readyTimeoutMs);
+  const readyLine = await waitForLog('"msg":"ready"', opts.readyTimeoutMs).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
   const ready = JSON.parse(readyLine) as { listen: string; admin: string };
   return {
     url: `http://${ready.listen}`,
