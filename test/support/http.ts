@@ -1,6 +1,5 @@
 /** A raw node:http client for tests: any header (Expect, Trailer, underscores) goes out as given. */
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import type { Server } from 'node:http';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
@@ -63,13 +62,4 @@ export function stopServer(server: Server): Promise<void> {
 }
 
 /** A port free on 127.0.0.1 right now (for a child process that must be told its port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+export { freePort } from '../../src/cli/dev.js';

@@ -12,11 +12,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-<<<<<<< HEAD
 import { freePort } from './http.js';
-=======
-import { freePort } from '../../src/cli/dev.js';
->>>>>>> browser
 
 export const EXAMPLE = resolve(import.meta.dirname, '../../examples/nginx/portcullis.conf');
 
