@@ -1,13 +1,16 @@
 /**
- * `npm run bench` (issue 7): builds the scenarios' world on 127.0.0.1 (a JWKS server, a minimal
- * upstream, the built sidecar, nginx, Apache mod_auth_openidc), drives each scenario with the
- * load generator on one core and the servers on the other, and prints one table of RPS,
- * latency, server CPU per request (from /proc), peak RSS and the ratio to each reference
- * measured in the same run. Every figure is saved to bench/results/<ISO timestamp>.json.
+ * `npm run bench` (issues 7 and 15): builds the scenarios' world on 127.0.0.1 (a JWKS server, a
+ * minimal upstream, the minimal Node references, the built sidecar, nginx, Apache
+ * mod_auth_openidc, oauth2-proxy, Oathkeeper), drives each scenario with the load generator on
+ * one core and the servers on the other, and prints one table of RPS, latency, server CPU per
+ * request (from /proc), peak RSS and the ratio to each reference measured in the same run (the
+ * median of its rounds), then every target as met or missed. Every figure is saved to
+ * bench/results/<ISO timestamp>.json.
  *
- * Environment: BENCH_SECONDS (timed seconds per scenario, default 10), BENCH_QUICK=1 (3 s,
- * smoke run), BENCH_CONNECTIONS (default 32), BENCH_ONLY (comma-separated scenario ids),
- * BENCH_PROFILE (a scenario id whose sidecar runs under `node --cpu-prof`).
+ * Environment: BENCH_SECONDS (timed seconds per round, default 4), BENCH_ROUNDS (default 3),
+ * BENCH_QUICK=1 (1 s rounds, smoke run), BENCH_CONNECTIONS (default 32), BENCH_ONLY
+ * (comma-separated scenario ids), BENCH_PROFILE (a scenario id whose sidecar runs under
+ * `node --cpu-prof`).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,17 +22,18 @@ import { measure } from './lib/measure.js';
 import { findNginx } from './lib/nginx.js';
 import { CLK_TCK, pinningPlan } from './lib/proc.js';
 import { formatProfile, summariseProfile } from './lib/profile.js';
-import { compare, table } from './lib/report.js';
+import { compare, table, targets } from './lib/report.js';
 import { SCENARIOS } from './lib/scenarios.js';
 import { CLI, startStatic } from './lib/servers.js';
 import { createKey, mintTokenSets, startJwks, writeTokenFile } from './lib/tokens.js';
 
 const RESULTS = resolve(import.meta.dirname, 'results');
-const TOKEN_COUNTS = { valid: 10_000, expired: 1_000, forged: 10_000, unknownKid: 10_000 };
+const TOKEN_COUNTS = { valid: 50_000, expired: 1_000, forged: 10_000, unknownKid: 10_000 };
 
 const env = process.env;
 const quick = env.BENCH_QUICK === '1';
-const seconds = quick ? 3 : Number(env.BENCH_SECONDS ?? 10);
+const seconds = quick ? 1 : Number(env.BENCH_SECONDS ?? 4);
+const rounds = quick ? 3 : Number(env.BENCH_ROUNDS ?? 3);
 const warmupSeconds = quick ? 1 : 2;
 const connections = Number(env.BENCH_CONNECTIONS ?? 32);
 const only = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined;
@@ -48,12 +52,13 @@ function ensureApache() {
 async function main() {
   if (!existsSync(CLI)) throw new Error(`${CLI} missing: run npm run build (npm run bench does)`);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new Error('BENCH_SECONDS must be a positive number');
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('BENCH_ROUNDS must be a positive integer');
   const startedAt = new Date();
   const loadBefore = loadavg()[0];
   const plan = pinningPlan();
   const load = chooseLoadGenerator();
   const apache = ensureApache();
-  log(`${plan.note}; ${load.note}; ${seconds} s per scenario after ${warmupSeconds} s warm-up, ${connections} connections`);
+  log(`${plan.note}; ${load.note}; ${rounds} rounds of ${seconds} s per scenario after ${warmupSeconds} s warm-up, ${connections} connections`);
 
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
   const key = createKey();
@@ -73,6 +78,7 @@ async function main() {
     connections,
     nginxBinary: findNginx(),
     apacheUnavailable: apache,
+    peers: {},
     tokenSet: (name) => (name === 'one' ? { first: tokens.valid[0], file: undefined } : { first: tokens[name][0], file: files[name] }),
     nodeArgsFor: (id) => (id === profileId ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
   };
@@ -92,7 +98,7 @@ async function main() {
           row.unavailable = started.unavailable;
           continue;
         }
-        row.result = await measure(started.target, { tool: load.tool, cpus: plan.load, seconds, warmupSeconds, connections, dir });
+        row.result = await measure(started.target, { tool: load.tool, cpus: plan.load, seconds, rounds, warmupSeconds, connections, dir });
       } catch (err) {
         row.unavailable = `error: ${/** @type {Error} */ (err).message.split('\n').slice(0, 3).join(' ')}`;
       } finally {
@@ -111,7 +117,10 @@ async function main() {
   compare(rows);
   const text = table(rows);
   const load1 = { start: loadBefore, end: loadavg()[0] };
-  process.stdout.write(`\n${text}\n1-minute load average: ${load1.start.toFixed(1)} at start, ${load1.end.toFixed(1)} at end (${plan.cores} cores)\n`);
+  const machine = `${cpuList()[0]?.model ?? 'unknown CPU'}, ${plan.cores} cores, Node ${process.version}`;
+  process.stdout.write(
+    `\n${startedAt.toISOString()} on ${machine}; ${rounds} rounds of ${seconds} s, figures are medians of the rounds\n${text}\n1-minute load average: ${load1.start.toFixed(1)} at start, ${load1.end.toFixed(1)} at end (${plan.cores} cores)\n\nTargets:\n${targets(rows)}\n`,
+  );
   if (profile !== undefined) process.stdout.write(`\nCPU profile of the sidecar under scenario ${profile.scenario}:\n${formatProfile(profile.summary)}\n`);
 
   mkdirSync(RESULTS, { recursive: true });
@@ -126,6 +135,7 @@ async function main() {
         machine: { cores: plan.cores, cpu: cpuList()[0]?.model ?? 'unknown', clkTck: CLK_TCK, pinning: plan.note, loadAverage1m: load1 },
         loadGenerator: load.note,
         seconds,
+        rounds,
         warmupSeconds,
         connections,
         tokenCounts: TOKEN_COUNTS,

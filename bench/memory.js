@@ -1,0 +1,101 @@
+/**
+ * `npm run bench:memory` (issue 15): what holds the sidecar's memory after many distinct
+ * tokens. One forward-auth sidecar (the bench config, the default 10,000-entry verified-token
+ * cache, the audit log on as by default) gets one token, then 10,000 distinct valid tokens, then
+ * 40,000 more; after each stage the sidecar writes a V8 heap snapshot (SIGUSR2, which forces a
+ * full GC) and its RSS is read from /proc. Printed: RSS and live heap per stage, the heap's
+ * growth by kind between stages, and the bytes per cached verdict (growth from one token to a
+ * full cache, over the 10,000 entries). Snapshots are deleted unless BENCH_KEEP_HEAP=1.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { heapGrowth, summariseHeap } from './lib/heap.js';
+import { prefill } from './lib/measure.js';
+import { peakRssMb, pinningPlan, rssMb } from './lib/proc.js';
+import { sidecarYaml } from './lib/scenarios.js';
+import { startSidecar } from './lib/servers.js';
+import { createKey, mintTokenSets, startJwks, writeTokenFile } from './lib/tokens.js';
+
+const CACHE = 10_000;
+const TOTAL = 50_000;
+const log = (line) => process.stderr.write(`[memory] ${line}\n`);
+const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1);
+
+/** Asks `pid` for a heap snapshot in `dir` and waits for the file to be complete. */
+async function snapshot(pid, dir, index) {
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 1200; i += 1) {
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.heapsnapshot'))
+      .sort();
+    if (files.length > index) {
+      // The file is written in chunks; a complete one parses.
+      try {
+        return summariseHeap(join(dir, /** @type {string} */ (files[index])));
+      } catch {
+        // still being written
+      }
+    }
+    await sleep(250);
+  }
+  throw new Error('no heap snapshot within 5 minutes');
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-memory-'));
+  const snapDir = join(dir, 'heap');
+  mkdirSync(snapDir);
+  const key = createKey();
+  const jwks = await startJwks(key);
+  log(`minting ${TOTAL} tokens`);
+  const { valid } = await mintTokenSets(key, jwks.url, Math.floor(Date.now() / 1000), { valid: TOTAL, expired: 0, forged: 0, unknownKid: 0 });
+  const ctx = { jwks };
+  const sidecar = await startSidecar({
+    cpus: pinningPlan().servers,
+    yaml: sidecarYaml(ctx, { cache: CACHE }),
+    dir,
+    name: 'portcullis-memory',
+    nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`],
+  });
+  const url = `${sidecar.url}/_auth/verify`;
+  const headers = { 'x-forwarded-method': 'GET', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.com', 'x-forwarded-uri': '/app' };
+  const stages = [
+    { name: 'one token', tokens: valid.slice(0, 1) },
+    { name: `${CACHE} distinct tokens (cache full)`, tokens: valid.slice(1, CACHE) },
+    { name: `${TOTAL} distinct tokens`, tokens: valid.slice(CACHE) },
+  ];
+  const results = [];
+  try {
+    for (const [i, stage] of stages.entries()) {
+      log(`stage ${i + 1}: ${stage.name}`);
+      await prefill(url, headers, writeTokenFile(join(dir, `stage${i}.tokens`), stage.tokens), 200);
+      const heap = await snapshot(sidecar.pid, snapDir, i);
+      results.push({ name: stage.name, heap, rss: rssMb(sidecar.pid), hwm: peakRssMb(sidecar.pid) });
+    }
+  } finally {
+    await sidecar.stop();
+    await jwks.close();
+    if (process.env.BENCH_KEEP_HEAP === '1') log(`heap snapshots kept in ${snapDir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+
+  const out = ['stage | RSS MB | peak RSS MB | live heap MB | heap nodes'];
+  for (const r of results) out.push(`${r.name} | ${r.rss.toFixed(1)} | ${r.hwm.toFixed(1)} | ${mb(r.heap.totalBytes)} | ${r.heap.nodes}`);
+  const [one, full, all] = /** @type {[typeof results[0], typeof results[0], typeof results[0]]} */ (results);
+  const perVerdict = (full.heap.totalBytes - one.heap.totalBytes) / (CACHE - 1);
+  out.push('', `bytes per cached verdict (live heap growth from one token to a full cache / ${CACHE - 1}): ${perVerdict.toFixed(0)}`);
+  out.push(`live heap growth from ${CACHE} to ${TOTAL} distinct tokens: ${mb(all.heap.totalBytes - full.heap.totalBytes)} MB`);
+  for (const [from, to] of [
+    [one, full],
+    [full, all],
+  ]) {
+    out.push('', `growth by kind, ${from.name} -> ${to.name} (count, bytes, bytes per distinct token):`);
+    const tokens = from === one ? CACHE - 1 : TOTAL - CACHE;
+    for (const g of heapGrowth(from.heap, to.heap)) out.push(`  ${String(g.count).padStart(8)}  ${String(g.bytes).padStart(11)}  ${(g.bytes / tokens).toFixed(1).padStart(7)}  ${g.key}`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+await main();
