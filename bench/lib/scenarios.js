@@ -184,56 +184,18 @@ export const SCENARIOS = [
   forwardAuth('3', '50k distinct tokens, cache 5000 (LRU never hits)', [own('2', 2.5)], { tokens: 'valid', cache: 5000 }),
   proxy('4a', 'proxy, route auth: public', [], '/public/data', false),
   proxy('4b', 'proxy, valid token (cache hit)', [own('1c', 1.2), own('4a', 1.1), own('4d', 0.7), own('9b', 1), own('4c', undefined), own('9c', undefined)], '/app/data', true),
-  {
-    id: '4c',
-    label: 'nginx proxy_pass',
-    refs: [],
-    async start(ctx) {
-      if (ctx.nginxBinary === undefined) return { unavailable: 'nginx not found (apt-get install -y nginx)' };
-      const upstream = new URL(ctx.upstream.url).host;
-      const nginx = await startNginx({ binary: ctx.nginxBinary, dir: join(ctx.dir, 'nginx-4c'), cpus: ctx.cpus, kind: 'proxy_pass', upstream });
-      return {
-        target: {
-          url: `${nginx.url}/app/data`,
-          headers: bearer(ctx.tokens.valid[0]),
-          expect: 200,
-          processes: [
-            { name: 'nginx', pid: nginx.pid, own: true },
-            { name: 'upstream', pid: ctx.upstream.pid, own: false },
-          ],
-        },
-        stop: () => nginx.stop(),
-      };
-    },
-  },
-  {
-    id: '4d',
-    label: 'Apache mod_auth_openidc (PEM key)',
-    refs: [],
-    async start(ctx) {
-      if (ctx.apacheUnavailable !== undefined) return { unavailable: ctx.apacheUnavailable };
-      const apache = await startApache({
-        dir: join(ctx.dir, 'apache-4d'),
-        cpus: ctx.cpus,
-        upstream: ctx.upstream.url,
-        publicPem: ctx.key.publicPem,
-        kid: ctx.key.kid,
-        connections: ctx.connections,
-      });
-      return {
-        target: {
-          url: `${apache.url}/app/data`,
-          headers: bearer(ctx.tokens.valid[0]),
-          expect: 200,
-          processes: [
-            { name: 'apache', pid: apache.pid, own: true },
-            { name: 'upstream', pid: ctx.upstream.pid, own: false },
-          ],
-        },
-        stop: () => apache.stop(),
-      };
-    },
-  },
+  fronted('4c', 'nginx proxy_pass', [], {
+    start: (ctx) =>
+      ctx.nginxBinary === undefined
+        ? { unavailable: 'nginx not found (apt-get install -y nginx)' }
+        : startNginx({ binary: ctx.nginxBinary, dir: join(ctx.dir, 'nginx-4c'), cpus: ctx.cpus, kind: 'proxy_pass', upstream: new URL(ctx.upstream.url).host }),
+  }),
+  fronted('4d', 'Apache mod_auth_openidc (PEM key)', [], {
+    start: (ctx) =>
+      ctx.apacheUnavailable !== undefined
+        ? { unavailable: ctx.apacheUnavailable }
+        : startApache({ dir: join(ctx.dir, 'apache-4d'), cpus: ctx.cpus, upstream: ctx.upstream.url, publicPem: ctx.key.publicPem, kid: ctx.key.kid, connections: ctx.connections }),
+  }),
   {
     id: '5',
     label: 'nginx auth_request -> portcullis -> upstream',
