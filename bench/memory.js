@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { heapGrowth, summariseHeap } from './lib/heap.js';
-import { prefill } from './lib/measure.js';
+import { heapFigures, prefill } from './lib/measure.js';
 import { peakRssMb, pinningPlan, rssMb } from './lib/proc.js';
 import { sidecarYaml } from './lib/scenarios.js';
 import { startSidecar } from './lib/servers.js';
@@ -71,8 +71,12 @@ async function main() {
     for (const [i, stage] of stages.entries()) {
       log(`stage ${i + 1}: ${stage.name}`);
       await prefill(url, headers, writeTokenFile(join(dir, `stage${i}.tokens`), stage.tokens), 200);
+      // Memory is read before the snapshot: writing one takes native memory of its own.
+      const figures = await heapFigures(sidecar.adminUrl);
+      const rss = rssMb(sidecar.pid);
+      const hwm = peakRssMb(sidecar.pid);
       const heap = await snapshot(sidecar.pid, snapDir, i);
-      results.push({ name: stage.name, heap, rss: rssMb(sidecar.pid), hwm: peakRssMb(sidecar.pid) });
+      results.push({ name: stage.name, heap, rss, hwm, figures });
     }
   } finally {
     await sidecar.stop();
@@ -81,8 +85,11 @@ async function main() {
     else rmSync(dir, { recursive: true, force: true });
   }
 
-  const out = ['stage | RSS MB | peak RSS MB | live heap MB | heap nodes'];
-  for (const r of results) out.push(`${r.name} | ${r.rss.toFixed(1)} | ${r.hwm.toFixed(1)} | ${mb(r.heap.totalBytes)} | ${r.heap.nodes}`);
+  const out = ['stage | RSS MB | peak RSS MB | V8 heap committed MB | of it new space MB | heap used MB (before GC) | external MB | live heap MB (after full GC) | heap nodes'];
+  for (const r of results) {
+    const f = r.figures;
+    out.push(`${r.name} | ${r.rss.toFixed(1)} | ${r.hwm.toFixed(1)} | ${f?.heapTotalMb} | ${f?.newSpaceMb} | ${f?.heapUsedMb} | ${f?.externalMb} | ${mb(r.heap.totalBytes)} | ${r.heap.nodes}`);
+  }
   const [one, full, all] = /** @type {[typeof results[0], typeof results[0], typeof results[0]]} */ (results);
   const perVerdict = (full.heap.totalBytes - one.heap.totalBytes) / (CACHE - 1);
   out.push('', `bytes per cached verdict (live heap growth from one token to a full cache / ${CACHE - 1}): ${perVerdict.toFixed(0)}`);

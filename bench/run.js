@@ -9,8 +9,8 @@
  *
  * Environment: BENCH_SECONDS (timed seconds per round, default 4), BENCH_ROUNDS (default 3),
  * BENCH_QUICK=1 (1 s rounds, smoke run), BENCH_CONNECTIONS (default 32), BENCH_ONLY
- * (comma-separated scenario ids), BENCH_PROFILE (a scenario id whose sidecar runs under
- * `node --cpu-prof`).
+ * (comma-separated scenario ids), BENCH_PROFILE (comma-separated scenario ids whose
+ * sidecar runs under `node --cpu-prof`).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,7 +37,7 @@ const rounds = quick ? 3 : Number(env.BENCH_ROUNDS ?? 3);
 const warmupSeconds = quick ? 1 : 2;
 const connections = Number(env.BENCH_CONNECTIONS ?? 32);
 const only = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined;
-const profileId = env.BENCH_PROFILE;
+const profileIds = new Set((env.BENCH_PROFILE ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
 const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 
 /** Apache with the module, installed with apt-get once if missing (as CI installs nginx). */
@@ -63,8 +63,12 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
   const key = createKey();
   const jwks = await startJwks(key);
-  log('minting tokens (RS256, on every core)');
-  const tokens = await mintTokenSets(key, jwks.url, Math.floor(Date.now() / 1000), TOKEN_COUNTS);
+  // Only the rotating sets of the chosen scenarios are minted (signing 50,000 tokens takes a
+  // while); every scenario has at least the one valid token.
+  const chosen = SCENARIOS.filter((s) => only === undefined || only.has(s.id));
+  const counts = Object.fromEntries(Object.entries(TOKEN_COUNTS).map(([set, n]) => [set, chosen.some((s) => s.tokenSet === set) ? n : set === 'valid' ? 1 : 0]));
+  log(`minting tokens (RS256, on every core): ${Object.entries(counts).map(([set, n]) => `${n} ${set}`).join(', ')}`);
+  const tokens = await mintTokenSets(key, jwks.url, Math.floor(Date.now() / 1000), counts);
   const files = Object.fromEntries(Object.entries(tokens).map(([name, list]) => [name, writeTokenFile(join(dir, `${name}.tokens`), list)]));
   const upstream = await startStatic(plan.servers, 'upstream');
   const profileDir = join(dir, 'profile');
@@ -80,15 +84,15 @@ async function main() {
     apacheUnavailable: apache,
     peers: {},
     tokenSet: (name) => (name === 'one' ? { first: tokens.valid[0], file: undefined } : { first: tokens[name][0], file: files[name] }),
-    nodeArgsFor: (id) => (id === profileId ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+    nodeArgsFor: (id) => (profileIds.has(id) ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, id)] : []),
   };
 
   const rows = [];
-  let profile;
+  const profiles = [];
   try {
-    for (const scenario of SCENARIOS) {
-      if (only !== undefined && !only.has(scenario.id)) continue;
-      const row = { id: scenario.id, label: scenario.label, refs: scenario.refs };
+    for (const scenario of chosen) {
+      // A profiled sidecar pays for the sampling: its row says so.
+      const row = { id: scenario.id, label: profileIds.has(scenario.id) ? `${scenario.label} [profiled]` : scenario.label, refs: scenario.refs };
       rows.push(row);
       log(`scenario ${scenario.id}: ${scenario.label}`);
       let started;
@@ -104,9 +108,10 @@ async function main() {
       } finally {
         await started?.stop?.();
       }
-      if (scenario.id === profileId && existsSync(profileDir)) {
-        const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
-        if (file !== undefined) profile = { scenario: scenario.id, file: join(profileDir, file), summary: summariseProfile(join(profileDir, file)) };
+      const dirOf = join(profileDir, scenario.id);
+      if (profileIds.has(scenario.id) && existsSync(dirOf)) {
+        const file = readdirSync(dirOf).find((f) => f.endsWith('.cpuprofile'));
+        if (file !== undefined) profiles.push({ scenario: scenario.id, file: join(dirOf, file), summary: summariseProfile(join(dirOf, file), row.result?.timedWindowUs) });
       }
     }
   } finally {
@@ -121,7 +126,7 @@ async function main() {
   process.stdout.write(
     `\n${startedAt.toISOString()} on ${machine}; ${rounds} rounds of ${seconds} s, figures are medians of the rounds\n${text}\n1-minute load average: ${load1.start.toFixed(1)} at start, ${load1.end.toFixed(1)} at end (${plan.cores} cores)\n\nTargets:\n${targets(rows)}\n`,
   );
-  if (profile !== undefined) process.stdout.write(`\nCPU profile of the sidecar under scenario ${profile.scenario}:\n${formatProfile(profile.summary)}\n`);
+  for (const profile of profiles) process.stdout.write(`\nCPU profile of the sidecar under scenario ${profile.scenario} (timed rounds only):\n${formatProfile(profile.summary)}\n`);
 
   mkdirSync(RESULTS, { recursive: true });
   const stamp = startedAt.toISOString().replaceAll(':', '-');
@@ -138,16 +143,16 @@ async function main() {
         rounds,
         warmupSeconds,
         connections,
-        tokenCounts: TOKEN_COUNTS,
+        tokenCounts: counts,
         rows,
-        profile: profile === undefined ? undefined : { scenario: profile.scenario, ...profile.summary },
+        profiles: profiles.map((p) => ({ scenario: p.scenario, ...p.summary })),
         table: text,
       },
       null,
       2,
     )}\n`,
   );
-  if (profile !== undefined) copyFileSync(profile.file, join(RESULTS, `${stamp}-${profile.scenario}.cpuprofile.json`));
+  for (const p of profiles) copyFileSync(p.file, join(RESULTS, `${stamp}-${p.scenario}.cpuprofile.json`));
   rmSync(dir, { recursive: true, force: true });
   log(`saved ${out}`);
 }

@@ -18,17 +18,37 @@ export function median(values) {
   return sorted.length % 2 === 1 ? /** @type {number} */ (sorted[mid]) : (/** @type {number} */ (sorted[mid - 1]) + /** @type {number} */ (sorted[mid])) / 2;
 }
 
+/** `sum(prefix)`: the sum of the samples whose line starts with `prefix` in the admin /metrics. */
+async function metricSums(adminUrl) {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  const lines = text.split('\n');
+  return (prefix) => lines.filter((l) => l.startsWith(prefix)).reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
 /** Sums of the cache hit/miss counters from the admin /metrics, or undefined without one. */
 async function cacheCounters(adminUrl) {
   if (adminUrl === undefined) return undefined;
-  const text = await (await fetch(`${adminUrl}/metrics`)).text();
-  const sum = (name) =>
-    text
-      .split('\n')
-      .filter((l) => l.startsWith(name))
-      .reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const sum = await metricSums(adminUrl);
   const [hits, misses] = COUNTERS.map(sum);
   return { hits: /** @type {number} */ (hits), misses: /** @type {number} */ (misses) };
+}
+
+/**
+ * The sidecar's memory as Node reports it on the admin /metrics (prom-client's default
+ * metrics), in MB: V8 heap committed and used, new space committed (young generation), memory
+ * outside the V8 heap that V8 tracks (Buffers, native objects), and RSS.
+ */
+export async function heapFigures(adminUrl) {
+  if (adminUrl === undefined) return undefined;
+  const sum = await metricSums(adminUrl);
+  const mb = (prefix) => Math.round((sum(prefix) / 1024 / 1024) * 10) / 10;
+  return {
+    rssMb: mb('process_resident_memory_bytes '),
+    heapTotalMb: mb('nodejs_heap_size_total_bytes '),
+    heapUsedMb: mb('nodejs_heap_size_used_bytes '),
+    newSpaceMb: mb('nodejs_heap_space_size_total_bytes{space="new"}'),
+    externalMb: mb('nodejs_external_memory_bytes '),
+  };
 }
 
 /** Asserts one request answers `expect`; throws with the status and a bit of the body. */
@@ -82,6 +102,9 @@ export async function measure(target, load) {
   })();
   const rounds = [];
   let next = offset;
+  // CLOCK_MONOTONIC in µs, the clock of V8 CPU profiles: a profile is read over this window only.
+  const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+  const windowStart = monotonicUs();
   try {
     for (let r = 0; r < load.rounds; r += 1) {
       const ticksBefore = target.processes.map((p) => treeTicks(p.pid));
@@ -103,7 +126,9 @@ export async function measure(target, load) {
     sampling = false;
     await sampler;
   }
+  const timedWindowUs = { from: windowStart, to: monotonicUs() };
   const countersAfter = await cacheCounters(target.adminUrl);
+  const memory = await heapFigures(target.adminUrl);
   const jwksAfter = target.jwksHits?.();
 
   // Each figure is the median of the rounds; the per-round figures stay in the JSON.
@@ -135,6 +160,8 @@ export async function measure(target, load) {
     rounds: rounds.map((r) => ({ requests: r.requests, rps: r.rps, ownCpuUsPerReq: r.ownCpuUsPerReq, totalCpuUsPerReq: r.totalCpuUsPerReq })),
     peakRssMb: own.reduce((s, p) => s + peakRssMb(p.pid), 0),
     rssSamplesMb: rssSamples,
+    timedWindowUs,
+    memory,
     cache: countersBefore && countersAfter ? { hits: countersAfter.hits - countersBefore.hits, misses: countersAfter.misses - countersBefore.misses } : undefined,
     jwksFetches: jwksBefore === undefined || jwksAfter === undefined ? undefined : jwksAfter - jwksBefore,
   };

@@ -56,12 +56,16 @@ async function forked(pid, workers) {
 
 const bearer = (token) => ({ authorization: `Bearer ${token}` });
 
-/** A forward-auth scenario on a fresh sidecar; `tokens` is one token (fixed) or a file set. */
+/**
+ * A forward-auth scenario on a fresh sidecar; `tokens` is one token (fixed) or a file set, and
+ * names the set the run must mint for it (`tokenSet`).
+ */
 function forwardAuth(id, label, refs, { tokens, cache, expect = 200, workers, prefill = false }) {
   return {
     id,
     label,
     refs,
+    tokenSet: tokens === 'one' ? undefined : tokens,
     async start(ctx) {
       const sidecar = await startSidecar({ cpus: ctx.cpus, yaml: sidecarYaml(ctx, { cache, workers }), dir: ctx.dir, name: `portcullis-${id}`, nodeArgs: ctx.nodeArgsFor(id) });
       if (workers !== undefined && !(await forked(sidecar.pid, workers))) {
