@@ -21,7 +21,7 @@ export function installPeer(name) {
   const run = spawnSync('bash', [join(SCRIPTS, `install-${name}.sh`)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20 * 60_000 });
   const binary = run.stdout?.trim().split('\n').at(-1);
   if (run.status === 0 && binary) return { binary };
-  const why = `${run.stderr ?? ''}${run.error?.message ?? ''}`.trim().split('\n').filter((l) => l !== '').slice(-2).join(' ');
+  const why = `${run.stderr ?? ''}${run.error?.message ?? ''}`.trim().split('\n').filter((l) => l !== '').slice(-2).join(' ').replace(/\s+/g, ' ');
   return { unavailable: `${name} could not be built: ${why || `exit ${String(run.status)}`}` };
 }
 

@@ -82,5 +82,5 @@ export function targets(rows) {
       lines.push(`  ${status.padEnd(16)} ${name}`);
     }
   }
-  return lines.join('\n');
+  return lines.length === 0 ? '  (none among the chosen scenarios)' : lines.join('\n');
 }
