@@ -19,13 +19,13 @@ export function compare(rows) {
       const field = ref.basis === 'own' ? 'ownCpuUsPerReq' : 'totalCpuUsPerReq';
       const ratio = other === undefined ? undefined : row.result[field] / other[field];
       let verdict = 'info';
-      if (ref.target !== undefined) verdict = ratio === undefined ? 'n/a' : ratio <= ref.target ? 'pass' : 'miss';
+      if (ref.target !== undefined) verdict = ratio === undefined ? 'n/a' : ratio <= ref.target ? 'met' : 'missed';
       if (row.result.unexpected > 0) verdict = 'invalid';
       row.comparisons.push({ ref: ref.id, basis: ref.basis, ratio, target: ref.target, verdict });
     }
     const rssTarget = RSS_TARGET_MB[/** @type {7} */ (row.id)];
     if (rssTarget !== undefined) {
-      row.comparisons.push({ ref: 'RSS', basis: 'peak RSS MB', ratio: undefined, target: rssTarget, verdict: row.result.peakRssMb < rssTarget ? 'pass' : 'miss' });
+      row.comparisons.push({ ref: 'RSS', basis: 'peak RSS MB', ratio: undefined, target: rssTarget, verdict: row.result.peakRssMb < rssTarget ? 'met' : 'missed' });
     }
   }
   return rows;
@@ -60,4 +60,27 @@ export function table(rows) {
   const text = (l) =>
     typeof l === 'string' ? l : l.map((c, i) => (i === 0 ? String(c).padEnd(widths[i] ?? 0) : String(c).padStart(widths[i] ?? 0))).join(' | ').trimEnd();
   return [text(HEAD), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.map(text)].join('\n');
+}
+
+/**
+ * One line per target: met / missed with the ratio, or why it has no verdict (a scenario or its
+ * reference unavailable). Rows without a result list their targets too, so none goes unseen.
+ */
+export function targets(rows) {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const lines = [];
+  for (const row of rows) {
+    const rss = RSS_TARGET_MB[/** @type {7} */ (row.id)];
+    const wanted = [...row.refs.filter((ref) => ref.target !== undefined), ...(rss === undefined ? [] : [{ id: 'RSS', basis: '', target: rss }])];
+    for (const ref of wanted) {
+      const name = ref.id === 'RSS' ? `${row.id} ${row.label}: peak RSS < ${ref.target} MB` : `${row.id} ${row.label}: <= ${ref.target}x ${ref.id} ${byId.get(ref.id)?.label ?? ''} (${ref.basis} CPU/req)`;
+      const c = row.comparisons?.find((x) => x.ref === ref.id);
+      let status;
+      if (row.result === undefined) status = `no verdict: ${row.unavailable ?? 'not run'}`;
+      else if (c === undefined || (c.ratio === undefined && ref.id !== 'RSS')) status = `no verdict: ${ref.id} ${byId.get(ref.id)?.unavailable ?? 'not run'}`;
+      else status = ref.id === 'RSS' ? `${c.verdict} (${fmt(row.result.peakRssMb)} MB)` : `${c.verdict} (${fmt(c.ratio, 2)}x)`;
+      lines.push(`  ${status.padEnd(16)} ${name}`);
+    }
+  }
+  return lines.length === 0 ? '  (none among the chosen scenarios)' : lines.join('\n');
 }

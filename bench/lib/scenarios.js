@@ -1,15 +1,18 @@
 /**
- * The scenarios of issue 7, each a set of processes to start and one request shape to drive,
- * with its references (measured in the same run) and targets. `own` processes are the subject
- * (the sidecar, or the reference server); the upstream and, in the auth_request chain, nginx
- * count in the total only. A scenario that cannot run here says why instead of a number.
+ * The scenarios of issues 7 and 15, each a set of processes to start and one request shape to
+ * drive, with its references (measured in the same run) and targets. `own` processes are the
+ * subject (the sidecar, a reference server or a peer); the upstream and, in the auth_request
+ * chain, nginx count in the total only. A scenario that cannot run here says why instead of a
+ * number. The references are minimal Node servers (bare, jose + a Map LRU, undici
+ * `Pool.stream`); the peers are nginx, Apache mod_auth_openidc, oauth2-proxy and Oathkeeper.
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processTree } from './proc.js';
 import { startApache } from './apache.js';
 import { startNginx } from './nginx.js';
-import { startSidecar, startStatic } from './servers.js';
+import { installPeer, startOathkeeper, startOauth2Proxy } from './peers.js';
+import { startRefAuth, startRefProxy, startSidecar, startStatic } from './servers.js';
 
 /** Headers a Traefik/Envoy front proxy sends to the forward-auth endpoint. */
 const FORWARDED = {
@@ -53,12 +56,16 @@ async function forked(pid, workers) {
 
 const bearer = (token) => ({ authorization: `Bearer ${token}` });
 
-/** A forward-auth scenario on a fresh sidecar; `tokens` is one token (fixed) or a file set. */
+/**
+ * A forward-auth scenario on a fresh sidecar; `tokens` is one token (fixed) or a file set, and
+ * names the set the run must mint for it (`tokenSet`).
+ */
 function forwardAuth(id, label, refs, { tokens, cache, expect = 200, workers, prefill = false }) {
   return {
     id,
     label,
     refs,
+    tokenSet: tokens === 'one' ? undefined : tokens,
     async start(ctx) {
       const sidecar = await startSidecar({ cpus: ctx.cpus, yaml: sidecarYaml(ctx, { cache, workers }), dir: ctx.dir, name: `portcullis-${id}`, nodeArgs: ctx.nodeArgsFor(id) });
       if (workers !== undefined && !(await forked(sidecar.pid, workers))) {
@@ -111,6 +118,46 @@ function proxy(id, label, refs, path, withToken) {
 
 const own = (id, target) => ({ id, basis: 'own', target });
 
+/** The peer binary of `name` (built once per run, on first use) or why there is none. */
+function peer(ctx, name) {
+  ctx.peers[name] ??= installPeer(name);
+  return ctx.peers[name];
+}
+
+/** The world of a run as a peer sees it: upstream, issuer, JWKS and audience. */
+const world = (ctx) => ({ cpus: ctx.cpus, upstream: ctx.upstream.url, issuer: ctx.jwks.url, jwksUri: ctx.jwks.jwksUri, audience: 'api' });
+
+/** A scenario whose subject is one server in front of the shared upstream, with the valid token. */
+function fronted(id, label, refs, { path = '/app/data', expect = 200, headers = {}, start }) {
+  return {
+    id,
+    label,
+    refs,
+    async start(ctx) {
+      const server = await start(ctx);
+      if (server.unavailable !== undefined) return server;
+      return {
+        target: {
+          url: `${server.url}${path}`,
+          headers: { ...headers, ...bearer(ctx.tokens.valid[0]) },
+          expect,
+          processes: [
+            { name: server.name, pid: server.pid, own: true },
+            { name: 'upstream', pid: ctx.upstream.pid, own: false },
+          ],
+        },
+        stop: () => server.stop(),
+      };
+    },
+  };
+}
+
+/** oauth2-proxy started from its cached build, or why it cannot be. */
+async function oauth2Proxy(ctx) {
+  const built = peer(ctx, 'oauth2-proxy');
+  return built.binary === undefined ? built : startOauth2Proxy({ binary: built.binary, ...world(ctx) });
+}
+
 export const SCENARIOS = [
   {
     id: '1',
@@ -124,60 +171,35 @@ export const SCENARIOS = [
       };
     },
   },
-  forwardAuth('2', 'forward-auth, one token (cache hit)', [own('1', 1.25)], { tokens: 'one' }),
-  forwardAuth('3', 'forward-auth, 10k distinct tokens, cache 5000 (LRU never hits)', [own('2', 2.5)], { tokens: 'valid', cache: 5000 }),
+  {
+    id: '1b',
+    label: 'minimal Node auth: jose jwtVerify + Map LRU, one token',
+    refs: [own('1', undefined)],
+    async start(ctx) {
+      const server = await startRefAuth(ctx.cpus, { jwks: { keys: [ctx.key.jwk] }, issuer: ctx.jwks.url, audience: 'api' });
+      return {
+        target: { url: `${server.url}/_auth/verify`, headers: { ...FORWARDED, ...bearer(ctx.tokens.valid[0]) }, expect: 200, processes: [{ name: 'node-auth', pid: server.pid, own: true }] },
+        stop: () => server.stop(),
+      };
+    },
+  },
+  fronted('1c', 'minimal Node proxy: undici Pool.stream, no auth', [], { start: (ctx) => startRefProxy(ctx.cpus, ctx.upstream.url) }),
+  forwardAuth('2', 'forward-auth, one token (cache hit)', [own('1b', 1.3), own('9a', 1), own('1', undefined)], { tokens: 'one' }),
+  forwardAuth('3', '50k distinct tokens, cache 5000 (LRU never hits)', [own('2', 2.5)], { tokens: 'valid', cache: 5000 }),
   proxy('4a', 'proxy, route auth: public', [], '/public/data', false),
-  proxy('4b', 'proxy, valid token (cache hit)', [own('4a', 1.1), own('4c', undefined), own('4d', 0.65)], '/app/data', true),
-  {
-    id: '4c',
-    label: 'nginx proxy_pass',
-    refs: [],
-    async start(ctx) {
-      if (ctx.nginxBinary === undefined) return { unavailable: 'nginx not found (apt-get install -y nginx)' };
-      const upstream = new URL(ctx.upstream.url).host;
-      const nginx = await startNginx({ binary: ctx.nginxBinary, dir: join(ctx.dir, 'nginx-4c'), cpus: ctx.cpus, kind: 'proxy_pass', upstream });
-      return {
-        target: {
-          url: `${nginx.url}/app/data`,
-          headers: bearer(ctx.tokens.valid[0]),
-          expect: 200,
-          processes: [
-            { name: 'nginx', pid: nginx.pid, own: true },
-            { name: 'upstream', pid: ctx.upstream.pid, own: false },
-          ],
-        },
-        stop: () => nginx.stop(),
-      };
-    },
-  },
-  {
-    id: '4d',
-    label: 'Apache mod_auth_openidc (PEM key)',
-    refs: [],
-    async start(ctx) {
-      if (ctx.apacheUnavailable !== undefined) return { unavailable: ctx.apacheUnavailable };
-      const apache = await startApache({
-        dir: join(ctx.dir, 'apache-4d'),
-        cpus: ctx.cpus,
-        upstream: ctx.upstream.url,
-        publicPem: ctx.key.publicPem,
-        kid: ctx.key.kid,
-        connections: ctx.connections,
-      });
-      return {
-        target: {
-          url: `${apache.url}/app/data`,
-          headers: bearer(ctx.tokens.valid[0]),
-          expect: 200,
-          processes: [
-            { name: 'apache', pid: apache.pid, own: true },
-            { name: 'upstream', pid: ctx.upstream.pid, own: false },
-          ],
-        },
-        stop: () => apache.stop(),
-      };
-    },
-  },
+  proxy('4b', 'proxy, valid token (cache hit)', [own('1c', 1.2), own('4a', 1.1), own('4d', 0.7), own('9b', 1), own('4c', undefined), own('9c', undefined)], '/app/data', true),
+  fronted('4c', 'nginx proxy_pass', [], {
+    start: (ctx) =>
+      ctx.nginxBinary === undefined
+        ? { unavailable: 'nginx not found (apt-get install -y nginx)' }
+        : startNginx({ binary: ctx.nginxBinary, dir: join(ctx.dir, 'nginx-4c'), cpus: ctx.cpus, kind: 'proxy_pass', upstream: new URL(ctx.upstream.url).host }),
+  }),
+  fronted('4d', 'Apache mod_auth_openidc (PEM key)', [], {
+    start: (ctx) =>
+      ctx.apacheUnavailable !== undefined
+        ? { unavailable: ctx.apacheUnavailable }
+        : startApache({ dir: join(ctx.dir, 'apache-4d'), cpus: ctx.cpus, upstream: ctx.upstream.url, publicPem: ctx.key.publicPem, kid: ctx.key.kid, connections: ctx.connections }),
+  }),
   {
     id: '5',
     label: 'nginx auth_request -> portcullis -> upstream',
@@ -218,9 +240,17 @@ export const SCENARIOS = [
   forwardAuth('6a', 'invalid: 10k distinct forged signatures', [own('3', 1)], { tokens: 'forged', expect: 401 }),
   forwardAuth('6b', 'invalid: 1k distinct expired (signed)', [own('3', 1)], { tokens: 'expired', expect: 401 }),
   forwardAuth('6c', 'invalid: 10k distinct unknown kids', [own('3', 1)], { tokens: 'unknownKid', expect: 401 }),
-  forwardAuth('7', '10k distinct valid tokens, cache 10000 (prefilled)', [own('2', undefined)], { tokens: 'valid', prefill: true }),
+  forwardAuth('7', '50k distinct valid tokens, cache 10000 (after one pass)', [own('3', undefined)], { tokens: 'valid', prefill: true }),
   forwardAuth('8', 'forward-auth cache hit, workers: 2', [own('2', 1.1)], { tokens: 'one', workers: 2 }),
+  fronted('9a', 'oauth2-proxy /oauth2/auth, one token', [own('1b', undefined)], { path: '/oauth2/auth', expect: 202, headers: FORWARDED, start: oauth2Proxy }),
+  fronted('9b', 'oauth2-proxy proxy, one token', [own('1c', undefined)], { start: oauth2Proxy }),
+  fronted('9c', 'Oathkeeper proxy (jwt authenticator), one token', [own('1c', undefined)], {
+    async start(ctx) {
+      const built = peer(ctx, 'oathkeeper');
+      return built.binary === undefined ? built : startOathkeeper({ binary: built.binary, dir: join(ctx.dir, 'oathkeeper'), ...world(ctx) });
+    },
+  }),
 ];
 
-/** Peak RSS target of scenario 7 (issue 7: under 150 MB after 10,000 distinct tokens). */
+/** Peak RSS target of scenario 7 (issue 15: under 150 MB after 50,000 distinct tokens). */
 export const RSS_TARGET_MB = { 7: 150 };

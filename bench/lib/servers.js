@@ -13,6 +13,8 @@ import { pinned } from './proc.js';
 
 export const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
 const STATIC = resolve(import.meta.dirname, 'static-server.js');
+const REF_AUTH = resolve(import.meta.dirname, 'ref-auth-server.js');
+const REF_PROXY = resolve(import.meta.dirname, 'ref-proxy-server.js');
 
 /**
  * Spawns `command args` pinned to `cpus`; `readyLine(line, stream)` returns a value once the
@@ -98,17 +100,27 @@ export async function waitForPort(server, port, timeoutMs = 20_000) {
   throw new Error(`${server.name} is not listening on ${port}:\n${server.lines.join('\n')}`);
 }
 
-/** The minimal static Node server; `url` is its origin. */
-export async function startStatic(cpus, name = 'node-static') {
+/** A bench Node script that prints `{"port":N}` on stdout once it listens; `url` is its origin. */
+async function startNodeScript(cpus, name, script, args = [], nodeArgs = []) {
   const server = await spawnServer({
     name,
     command: process.execPath,
-    args: [STATIC],
+    args: [...nodeArgs, script, ...args],
     cpus,
     readyLine: (line, stream) => (stream === 'stdout' ? JSON.parse(line).port : undefined),
   });
   return { ...server, url: `http://127.0.0.1:${server.ready}` };
 }
+
+/** The minimal static Node server (reads the headers, answers 200). */
+export const startStatic = (cpus, name = 'node-static') => startNodeScript(cpus, name, STATIC);
+
+/** The minimal authenticating Node server (jose + a Map LRU) over `jwks` for `issuer`/`audience`. */
+export const startRefAuth = (cpus, { jwks, issuer, audience }) =>
+  startNodeScript(cpus, 'node-auth', REF_AUTH, [JSON.stringify(jwks), issuer, audience]);
+
+/** The minimal undici reverse proxy to `upstream` (no auth). */
+export const startRefProxy = (cpus, upstream) => startNodeScript(cpus, 'node-proxy', REF_PROXY, [upstream]);
 
 /**
  * The sidecar from the built CLI with `yaml` as its config (written to `dir`). The audit log
