@@ -7,7 +7,7 @@
  * or the app's router) and always passes.
  *
  * Environment: DIFFERENTIAL_SEED replays a run, DIFFERENTIAL_RUNS sets the number of generated
- * cases (default 400), DIFFERENTIAL_RECORD=1 appends the minimal failing cases to corpus.json.
+ * cases (default 300), DIFFERENTIAL_RECORD=1 appends the minimal failing cases to corpus.json.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -20,20 +20,22 @@ import { startSidecarProcess } from '../support/sidecar.js';
 import type { SidecarProcess } from '../support/sidecar.js';
 import { rawExchange } from '../hostile/support.js';
 import { caseArbitrary, describe, requestBytes, toWire } from './cases.js';
-import type { GeneratedCase, TokenName, WireRequest } from './cases.js';
+import type { TokenName, WireRequest } from './cases.js';
 import { ADMIN_HOST, USER_ROLES, cause, covers, routesYaml } from './routes.js';
 import { startApp } from './upstream-app.js';
 import type { Framework } from './upstream-app.js';
 
 const CORPUS_FILE = resolve(import.meta.dirname, 'corpus.json');
-const DEFAULT_RUNS = 400;
+const DEFAULT_RUNS = 300;
 /** Requests in flight at once: enough to keep the run short, few enough for a shared machine. */
 const CONCURRENCY = 4;
 /** A request that gets no answer in this long (idle) is reported as unanswered. */
 const ANSWER_IDLE_MS = 10_000;
 const AUDIT_WAIT_MS = 10_000;
+/** Bound on the sidecar's start: generous, as the whole suite may share a loaded machine. */
+const READY_TIMEOUT_MS = 60_000;
 /** Property evaluations spent shrinking one failure class (a bound, not a measurement). */
-const SHRINK_BUDGET = 80;
+const SHRINK_BUDGET = 50;
 
 interface Env {
   readonly sidecar: SidecarProcess;
@@ -153,7 +155,7 @@ issuers:
 routes:
 ${routesYaml(app.url)}
 `;
-  const sidecar = await startSidecarProcess(yaml);
+  const sidecar = await startSidecarProcess(yaml, { readyTimeoutMs: READY_TIMEOUT_MS });
   t.teardown(() => sidecar.stop());
   const now = Math.floor(Date.now() / 1000);
   const token = (roles: readonly string[]): Promise<string> =>
@@ -188,19 +190,22 @@ async function replayCorpus(t: Test, env: Env): Promise<void> {
   verdicts.forEach((v, i) => t.ok(v.ok, `corpus: ${describe(reqs[i]!)}${v.ok ? '' : ` -> ${v.kind}: ${v.detail}`}`));
 }
 
-/** Shrinks the first generated case of a failure class, keeping the class. */
-async function shrink(env: Env, seed: number, index: number, kind: string): Promise<GeneratedCase | undefined> {
+/** Shrinks the first generated case of a failure class, keeping the class: the case and its verdict. */
+async function shrink(env: Env, seed: number, index: number, kind: string): Promise<{ req: WireRequest; verdict: Verdict } | undefined> {
   let budget = SHRINK_BUDGET;
-  const result = await fc.check(
+  let smallest: { req: WireRequest; verdict: Verdict } | undefined;
+  await fc.check(
     fc.asyncProperty(caseArbitrary, async (c) => {
       if (budget-- <= 0) return true;
       const req = toWire(c);
       const [verdict] = await judge(env, [req], [await send(env, req)]);
-      return verdict?.kind !== kind;
+      if (verdict?.kind !== kind) return true;
+      smallest = { req, verdict };
+      return false;
     }),
     { seed, path: String(index) },
   );
-  return result.counterexample?.[0];
+  return smallest;
 }
 
 function recordInCorpus(found: ReadonlyArray<{ req: WireRequest; meta: Record<string, string> }>): number {
@@ -229,10 +234,8 @@ async function generated(t: Test, env: Env, framework: Framework): Promise<void>
   });
   const failures: Array<{ req: WireRequest; meta: Record<string, string> }> = [];
   for (const [kind, index] of firstOfKind) {
-    const minimal = (await shrink(env, seed, index, kind)) ?? cases[index]!;
-    const req = toWire(minimal);
-    const [verdict] = await judge(env, [req], [await send(env, req)]);
-    failures.push({ req, meta: { framework, kind, detail: verdict?.detail ?? verdicts[index]!.detail ?? '' } });
+    const { req, verdict } = (await shrink(env, seed, index, kind)) ?? { req: reqs[index]!, verdict: verdicts[index]! };
+    failures.push({ req, meta: { framework, kind, detail: verdict.detail ?? '' } });
   }
   if (failures.length > 0 && process.env.DIFFERENTIAL_RECORD === '1') {
     t.comment(`${recordInCorpus(failures)} new case(s) written to corpus.json`);
@@ -245,7 +248,13 @@ async function generated(t: Test, env: Env, framework: Framework): Promise<void>
 }
 
 export async function runDifferential(t: Test, framework: Framework): Promise<void> {
-  const env = await startEnv(t, framework);
+  let env: Env;
+  try {
+    env = await startEnv(t, framework);
+  } catch (err) {
+    t.fail(`the ${framework} app and portcullis start`, { error: err });
+    return;
+  }
   await t.test('baseline: each handler is reachable and labelled', (t) => baseline(t, env));
   await t.test('corpus: every case that ever failed', (t) => replayCorpus(t, env));
   await t.test('generated request targets', (t) => generated(t, env, framework));

@@ -1,7 +1,8 @@
 /**
  * Starts one real framework app of apps/ as its own process on 127.0.0.1:0 and reads the port
- * from its first stdout line. Flask runs from the venv that scripts/install-flask.sh makes in
- * the portcullis cache.
+ * from its first stdout line. The app exits when its stdin closes, so it never outlives the
+ * suite; it runs without the test runner's NODE_OPTIONS (no coverage loader: it is not
+ * portcullis). Flask runs from the venv that scripts/install-flask.sh makes in the cache.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -48,7 +49,8 @@ function command(framework: Framework): [string, string[]] {
 
 export async function startApp(framework: Framework): Promise<UpstreamApp> {
   const [file, args] = command(framework);
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const { NODE_OPTIONS: _loader, ...env } = process.env;
+  const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-8_000)));
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
@@ -83,7 +85,7 @@ export async function startApp(framework: Framework): Promise<UpstreamApp> {
     stderr: () => stderr,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
+      child.stdin.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       await exited;
       clearTimeout(timer);

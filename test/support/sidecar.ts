@@ -65,7 +65,10 @@ export async function runCli(args: string[], opts: { input?: string; env?: NodeJ
   return { code, stdout, stderr };
 }
 
-export async function startSidecarProcess(yaml: string, opts: { env?: NodeJS.ProcessEnv; configFile?: string } = {}): Promise<SidecarProcess> {
+export async function startSidecarProcess(
+  yaml: string,
+  opts: { env?: NodeJS.ProcessEnv; configFile?: string; readyTimeoutMs?: number } = {},
+): Promise<SidecarProcess> {
   const configFile = opts.configFile ?? writeConfig(yaml);
   if (opts.configFile) writeFileSync(configFile, yaml);
   const child = spawn(process.execPath, [CLI, 'serve', '-c', configFile], {
@@ -121,7 +124,7 @@ export async function startSidecarProcess(yaml: string, opts: { env?: NodeJS.Pro
     });
   }
 
-  const readyLine = await waitForLog('"msg":"ready"');
+  const readyLine = await waitForLog('"msg":"ready"', opts.readyTimeoutMs);
   const ready = JSON.parse(readyLine) as { listen: string; admin: string };
   return {
     url: `http://${ready.listen}`,

@@ -29,4 +29,3 @@ for (const [handler, prefix] of AREAS) {
 app.use(reply('catchall'));
 
 const server = app.listen(0, '127.0.0.1', () => announce(server.address().port));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -23,4 +23,3 @@ app.setNotFoundHandler(reply('catchall'));
 
 await app.listen({ host: '127.0.0.1', port: 0 });
 announce(app.server.address().port);
-process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));

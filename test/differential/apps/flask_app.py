@@ -1,12 +1,14 @@
 """Flask 3 in its default settings (case-sensitive, strict slashes, merged slashes), served by
 werkzeug's development server on 127.0.0.1, port 0. Each area has a rule and a `<path:rest>`
 rule for every method, `/` and `/<path:rest>` are the catch-all, and a before_request hook is
-the virtual host. The first stdout line is `{"port": N}`; every handler answers 200 with
-`x-handler` and `x-seen-path` (the path Flask routed on, URI-component encoded)."""
+the virtual host. The first stdout line is `{"port": N}`; the app exits when its stdin closes.
+Every handler answers 200 with `x-handler` and `x-seen-path` (the path Flask routed on,
+URI-component encoded)."""
 import json
 import logging
-import signal
+import os
 import sys
+import threading
 from urllib.parse import quote
 
 from flask import Flask, make_response, request
@@ -51,6 +53,7 @@ for handler, prefix in AREAS + [("catchall", "")]:
 if __name__ == "__main__":
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(json.dumps({"port": server.server_port}), flush=True)
+    # The app lives as long as the suite holds its stdin open.
+    threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
     server.serve_forever()

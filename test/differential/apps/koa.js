@@ -21,4 +21,3 @@ app.use(router.allowedMethods());
 app.use((ctx) => reply(ctx, 'catchall'));
 
 const server = app.listen(0, '127.0.0.1', () => announce(server.address().port));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -27,7 +27,11 @@ export function labels(handler, path) {
   return { 'x-handler': handler, 'x-seen-path': encodeURIComponent(path), 'content-type': 'text/plain' };
 }
 
-/** The first stdout line, read by the suite: the port the server listens on. */
+/**
+ * The first stdout line, read by the suite: the port the server listens on. From then on the
+ * app lives as long as the suite holds its stdin open, so a suite that dies takes it along.
+ */
 export function announce(port) {
   process.stdout.write(`${JSON.stringify({ port })}\n`);
+  process.stdin.on('end', () => process.exit(0)).resume();
 }
