@@ -54,8 +54,10 @@ interface Verdict {
   readonly ok: boolean;
   readonly answer: Answer;
   readonly route?: string;
-  /** `handler <- route (cause)` for a violation. */
+  /** `handler <- route (cause)` for a violation; `unanswered` or `handler <- ?` when it can't be judged. */
   readonly kind?: string;
+  /** A handler ran under a route that does not cover it (not a request that could not be judged). */
+  readonly violation?: boolean;
   readonly detail?: string;
 }
 
@@ -80,6 +82,15 @@ export function readCorpus(): Corpus {
   return JSON.parse(readFileSync(CORPUS_FILE, 'utf8')) as Corpus;
 }
 
+/** The app's `x-seen-path`, decoded unless it holds bytes that are not UTF-8. */
+function decodedOrAsIs(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function parseAnswer(raw: string): Answer {
   const head = raw.split('\r\n\r\n')[0] ?? '';
   const [statusLine = '', ...lines] = head.split('\r\n');
@@ -93,7 +104,7 @@ function parseAnswer(raw: string): Answer {
   return {
     status,
     ...(headers.has('x-handler') ? { handler: headers.get('x-handler') } : {}),
-    ...(seen === undefined ? {} : { seenPath: decodeURIComponent(seen) }),
+    ...(seen === undefined ? {} : { seenPath: decodedOrAsIs(seen) }),
     ...(headers.has('x-request-id') ? { requestId: headers.get('x-request-id') } : {}),
   };
 }
@@ -122,6 +133,7 @@ async function judge(env: Env, reqs: readonly WireRequest[], answers: readonly A
       answer,
       ...(route ? { route } : {}),
       kind: `${answer.handler} <- ${route ?? 'none'} (${why})`,
+      violation: true,
       detail: `portcullis judged ${line.method} ${line.host ?? '(no host)'} ${line.path} by route ${route ?? 'none'}; ` +
         `the app ran handler ${answer.handler} on ${answer.seenPath ?? '?'} (status ${answer.status})`,
     };
@@ -234,7 +246,9 @@ async function generated(t: Test, env: Env, framework: Framework): Promise<void>
   });
   const failures: Array<{ req: WireRequest; meta: Record<string, string> }> = [];
   for (const [kind, index] of firstOfKind) {
-    const { req, verdict } = (await shrink(env, seed, index, kind)) ?? { req: reqs[index]!, verdict: verdicts[index]! };
+    // Only violations are shrunk: a request that got no answer or no audit line would only wait again.
+    const found = { req: reqs[index]!, verdict: verdicts[index]! };
+    const { req, verdict } = (found.verdict.violation === true && (await shrink(env, seed, index, kind))) || found;
     failures.push({ req, meta: { framework, kind, detail: verdict.detail ?? '' } });
   }
   if (failures.length > 0 && process.env.DIFFERENTIAL_RECORD === '1') {
