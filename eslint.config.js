@@ -17,8 +17,9 @@ export default tseslint.config(
     },
   },
   {
-    // Plain-JS files (plug-in examples, benchmark, soak) run on Node as they are; no type info.
-    files: ['*.js', 'examples/**/*.js', 'bench/**/*.js', 'soak/**/*.js'],
+    // Plain-JS files (plug-in examples, benchmark, soak, the differential suite's upstream apps)
+    // run on Node as they are; no type info.
+    files: ['*.js', 'examples/**/*.js', 'bench/**/*.js', 'soak/**/*.js', 'test/differential/apps/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
