@@ -16,6 +16,7 @@ const h = await harness(t, {
     upstream: {{UPSTREAM}}
 `,
   extra: 'workers: 2\n',
+  readyTimeoutMs: 60_000,
 });
 const alice = await h.login('alice');
 const auth = { authorization: `Bearer ${alice}` };

@@ -2,7 +2,7 @@
  * Hostile request targets on the proxy port (SPEC §5 normalisation; SECURITY.md "Headers and
  * paths"): encoded dots, overlong UTF-8, double encoding, `;` path parameters (Tomcat-style
  * backends, Keycloak CVE-2026-0976), encoded controls, malformed escapes, fragments, case, and
- * absolute-form targets. A row either is refused (400 `invalid_path`, nothing upstream), is
+ * absolute-form targets. Letter case never moves a request to another route. A row either is refused (400 `invalid_path`, nothing upstream), is
  * judged as the path it really names (401/403), or is proxied with exactly the judged path.
  */
 import t from 'tap';
@@ -53,8 +53,10 @@ const rows: Row[] = [
   ['HTTP://evil.example:1/public/x?q=1', 200, undefined, '/public/x?q=1'],
   ['http://evil.example/public/../admin', 401, 'unauthorized', undefined],
   ['http://evil.example', 401, 'unauthorized', undefined],
-  ['/PUBLIC/x', 401, 'unauthorized', undefined],
-  ['/Public/x', 401, 'unauthorized', undefined],
+  // Prefixes match without letter case (frameworks serve /PUBLIC as /public); the path is kept.
+  ['/PUBLIC/x', 200, undefined, '/PUBLIC/x'],
+  ['/Public/x', 200, undefined, '/Public/x'],
+  ['/ADMIN/x', 401, 'unauthorized', undefined],
   ['/public%20/x', 401, 'unauthorized', undefined],
   ['/public./x', 401, 'unauthorized', undefined],
   ['/public~/x', 401, 'unauthorized', undefined],
