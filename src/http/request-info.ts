@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { AuthRequest } from '../authn/types.js';
+import { firstListItem, unmapIPv4 } from './header-values.js';
 import { normalizeTarget } from './normalize-path.js';
 import { requestIdFrom } from './request-id.js';
 
@@ -25,14 +26,9 @@ export type RequestInfoResult =
 /** Host header values we accept: a hostname or IP literal with an optional port. */
 const HOST_RE = /^(?:[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9-]{1,63})*\.?|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
-export function firstHeader(value: string | string[] | undefined): string | undefined {
-  if (Array.isArray(value)) return value[0];
-  return value;
-}
-
 /** The first address of an X-Forwarded-For list, when it is an IP literal. */
-function forwardedFor(value: string | undefined): string | undefined {
-  const first = value?.split(',')[0]?.trim();
+function forwardedFor(value: string | string[] | undefined): string | undefined {
+  const first = firstListItem(value);
   return first && /^[0-9a-f:.]+$/i.test(first) ? first : undefined;
 }
 
@@ -57,13 +53,13 @@ export function readRequestInfo(req: IncomingMessage, trustForwarded: boolean): 
   const socketIp = req.socket.remoteAddress ?? '';
   let host = req.headers.host ?? '';
   let proto: 'http' | 'https' = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
-  let clientIp = socketIp.startsWith('::ffff:') ? socketIp.slice(7) : socketIp;
+  let clientIp = unmapIPv4(socketIp);
   if (trustForwarded) {
-    const fwdHost = firstHeader(req.headers['x-forwarded-host'])?.split(',')[0]?.trim();
+    const fwdHost = firstListItem(req.headers['x-forwarded-host']);
     if (fwdHost) host = fwdHost;
-    const fwdProto = firstHeader(req.headers['x-forwarded-proto'])?.split(',')[0]?.trim().toLowerCase();
+    const fwdProto = firstListItem(req.headers['x-forwarded-proto'])?.toLowerCase();
     if (fwdProto === 'http' || fwdProto === 'https') proto = fwdProto;
-    clientIp = forwardedFor(firstHeader(req.headers['x-forwarded-for'])) ?? clientIp;
+    clientIp = forwardedFor(req.headers['x-forwarded-for']) ?? clientIp;
   }
   const info: RequestInfo = {
     requestId,

@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestInfo } from '../http/request-info.js';
-import type { RuntimeState } from '../runtime/state.js';
+import type { RuntimeState } from '../state/runtime-state.js';
 import { callback, startLogin } from './browser.js';
 import { createEnvFactory } from './context.js';
 import type { LoginDeps } from './context.js';

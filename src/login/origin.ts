@@ -9,7 +9,7 @@
  * cannot be forged by a browser page.
  */
 import type { RequestInfo } from '../http/request-info.js';
-import { firstHeader } from '../http/request-info.js';
+import { firstHeader } from '../http/header-values.js';
 
 function originOf(value: string): string | undefined {
   try {

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RuntimeConfig } from '../config/types.js';
 import { createAdminHandler } from '../admin/server.js';
-import { createHandlers } from '../http/handler.js';
+import { createHandlers } from '../terminals/index.js';
 import { listen } from '../http/listen.js';
 import { createLogin } from '../login/index.js';
 import { createAuditSink } from '../observe/audit.js';
@@ -20,8 +20,8 @@ import { createMetrics } from '../observe/metrics.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { OpLog } from '../observe/log.js';
 import { createProxy } from '../proxy/proxy.js';
-import { buildState } from './state.js';
-import type { RuntimeState } from './state.js';
+import { buildState } from '../state/runtime-state.js';
+import type { RuntimeState } from '../state/runtime-state.js';
 import type { KeyStoreEvents } from '../verify/types.js';
 
 export interface Sidecar {

@@ -13,15 +13,15 @@ import { startDevIdp } from '../../src/dev/idp.js';
 import type { DevIdp, DevIdpOptions } from '../../src/dev/idp.js';
 import { startEchoUpstream } from '../../src/dev/echo-upstream.js';
 import type { EchoUpstream } from '../../src/dev/echo-upstream.js';
-import { createHandlers } from '../../src/http/handler.js';
+import { createHandlers } from '../../src/terminals/index.js';
 import { createLogin } from '../../src/login/index.js';
 import type { AuditEvent } from '../../src/observe/audit.js';
 import { createOpLog } from '../../src/observe/log.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import type { Metrics } from '../../src/observe/metrics.js';
 import { createProxy } from '../../src/proxy/proxy.js';
-import { buildState } from '../../src/runtime/state.js';
-import type { RuntimeState } from '../../src/runtime/state.js';
+import { buildState } from '../../src/state/runtime-state.js';
+import type { RuntimeState } from '../../src/state/runtime-state.js';
 
 export const COOKIE_SECRET = 'test-cookie-secret-0123456789-abcdefghij';
 
