@@ -5,6 +5,7 @@
  * lower-case, methods upper-case, no trailing slash on the path prefix).
  */
 import { dirname, resolve } from 'node:path';
+import { deepFreeze } from '../util/object.js';
 import { effectiveMode } from './checks.js';
 import { parseDuration } from './duration.js';
 import type { ConfigDoc, IssuerDoc, LoginDoc, RouteDoc } from './schema.js';
@@ -28,14 +29,6 @@ function address(text: string): ListenAddress {
   return { host: text.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(at + 1)) };
 }
 
-/** Freezes `value` and everything reachable from it. */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
 
 function issuer(d: IssuerDoc): IssuerConfig {
   return {

@@ -9,6 +9,7 @@
  * non-empty strings of at most 1024 characters. Failures are values and never echo the body.
  */
 import type { IncomingMessage } from 'node:http';
+import { isObject } from '../util/object.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 export const MAX_FIELD_LENGTH = 1024;
@@ -70,7 +71,7 @@ function field(value: unknown): string | undefined {
 function fromJson(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return isObject(value) ? value : undefined;
   } catch {
     return undefined;
   }

@@ -11,7 +11,8 @@
  */
 import { constants, createHmac, timingSafeEqual, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { isObject, keyFitsAlg } from './jwk.js';
+import { isObject } from '../util/object.js';
+import { keyFitsAlg } from './jwk.js';
 
 export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
 

@@ -10,6 +10,7 @@
  */
 import type { IssuerConfig } from '../config/types.js';
 import type { TokenReason } from '../errors.js';
+import { deepFreeze } from '../util/object.js';
 import { checkClaims } from './claims.js';
 import { DEFAULT_MAX_TOKEN_LENGTH, parseCompact, verifySignature } from './jws.js';
 import type { KeyStore } from './key-store.js';
@@ -30,15 +31,6 @@ export interface VerifierOptions {
 
 function deny(reason: TokenReason, detail: string, fingerprint: string): VerifyResult {
   return { ok: false, reason, detail, fingerprint };
-}
-
-/** Cached verdicts are shared between requests: nothing downstream may alter their claims. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 /** Exact `iss` match; else the single issuer configured without `issuer`, if there is one. */
@@ -84,6 +76,7 @@ export function createVerifier(
     if (!found.ok) return deny(found.reason, found.reason === 'unknown_kid' ? 'kid not published' : 'no keys', fingerprint);
     if (!verifySignature(jws.alg, found.key, jws)) return deny('bad_signature', 'signature does not verify', fingerprint);
 
+    // Cached verdicts are shared between requests: nothing downstream may alter their claims.
     const verified: VerifiedToken = deepFreeze({ issuer: issuer.name, claims: jws.payload, exp: claims.exp, kid: jws.kid });
     cache.set(digest, verified, requirementsFingerprint(issuer));
     return { ok: true, token: verified, cached: false, fingerprint };

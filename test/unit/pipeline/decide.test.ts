@@ -158,7 +158,9 @@ t.test('a plug-in error becomes a denial by its code', async (t) => {
     ['a thrown non-error is an internal error', 'oops', 'internal_error', 'keys: plug-in failed'],
   ];
   for (const [desc, thrown, reason, detail] of rows) {
-    const failing = plugin('keys', () => Promise.reject(thrown));
+    const failing = plugin('keys', async () => {
+      throw thrown;
+    });
     t.same(await decide(request('/api'), context([failing])), { outcome: 'denied', route: routes[1], reason, detail }, desc);
   }
 });
