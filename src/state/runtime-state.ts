@@ -28,7 +28,10 @@ export interface RuntimeState {
   readonly publicHost: string | undefined;
   /** Every issuer's keys are loaded. */
   isReady(): boolean;
-  /** Stops background refreshes and closes plug-ins; stores in `keep` (taken over by a successor) stay open. */
+  /**
+   * Stops background refreshes and closes plug-ins; stores in `keep` (still used by another
+   * state) stay open. Called by the state holder once no request uses this state (leases.ts).
+   */
   close(keep?: ReadonlySet<KeyStore>): Promise<void>;
 }
 
@@ -106,8 +109,18 @@ export async function buildState(config: RuntimeConfig, deps: StateDeps = {}, pr
   };
 }
 
+/** Closes every plug-in, even after one failed; then throws naming the ones that failed. */
 async function closeChain(chain: readonly ChainEntry[]): Promise<void> {
+  const failed: string[] = [];
   for (const entry of chain) {
-    if (entry.kind === 'plugin') await entry.authenticator.close?.();
+    if (entry.kind !== 'plugin') continue;
+    try {
+      await entry.authenticator.close?.();
+    } catch {
+      failed.push(entry.authenticator.name);
+    }
+  }
+  if (failed.length > 0) {
+    throw Object.assign(new Error('a plug-in failed to close'), { code: 'ERR_PLUGIN_CLOSE', authenticator: failed.join(',') });
   }
 }

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { readRequestInfo } from '../http/request-info.js';
 import { sendError, sendSocketError } from '../http/respond.js';
+import type { StateHolder } from '../state/leases.js';
 import type { RuntimeState } from '../state/runtime-state.js';
 import { forwardAuth } from './forward-auth.js';
 import { proxied } from './proxy.js';
@@ -19,16 +20,16 @@ import { USERINFO_PATH, userinfo } from './userinfo.js';
 export type { TerminalDeps } from './settle.js';
 
 export interface HandlerDeps extends TerminalDeps {
-  state(): RuntimeState;
+  /** Each request leases the state it starts with until its answer is done. */
+  readonly states: StateHolder;
 }
 
 export function createHandlers(deps: HandlerDeps): {
   onRequest(req: IncomingMessage, res: ServerResponse): void;
   onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 } {
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, state: RuntimeState): Promise<void> {
     const start = process.hrtime.bigint();
-    const state = deps.state();
     const read = readRequestInfo(req, state.config.trustForwardedHeaders);
     const x = { deps, state, info: read.info, start };
     res.setHeader('x-request-id', x.info.requestId);
@@ -40,25 +41,30 @@ export function createHandlers(deps: HandlerDeps): {
     return proxied(req, res, x);
   }
 
-  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, state: RuntimeState): Promise<void> {
     const start = process.hrtime.bigint();
-    const state = deps.state();
     const read = readRequestInfo(req, state.config.trustForwardedHeaders);
     return upgrade(req, socket, head, { deps, state, info: read.info, start }, read.ok ? undefined : read.reason);
   }
 
   return {
     onRequest(req, res) {
-      handle(req, res).catch((err: unknown) => {
-        const requestId = String(res.getHeader('x-request-id') ?? '');
-        const code = (err as { code?: string } | null)?.code ?? 'ERR_INTERNAL';
-        deps.log.requestFailed({ requestId, method: req.method ?? '', path: req.url ?? '', code });
-        sendError(res, 'internal_error', { requestId });
-      });
+      const lease = deps.states.acquire();
+      handle(req, res, lease.state)
+        .catch((err: unknown) => {
+          const requestId = String(res.getHeader('x-request-id') ?? '');
+          const code = (err as { code?: string } | null)?.code ?? 'ERR_INTERNAL';
+          deps.log.requestFailed({ requestId, method: req.method ?? '', path: req.url ?? '', code });
+          sendError(res, 'internal_error', { requestId });
+        })
+        .finally(() => lease.release());
     },
     onUpgrade(req, socket, head) {
       socket.on('error', () => socket.destroy());
-      handleUpgrade(req, socket, head).catch(() => sendSocketError(socket, 'internal_error', { requestId: '' }));
+      const lease = deps.states.acquire();
+      handleUpgrade(req, socket, head, lease.state)
+        .catch(() => sendSocketError(socket, 'internal_error', { requestId: '' }))
+        .finally(() => lease.release());
     },
   };
 }

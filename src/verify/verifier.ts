@@ -1,8 +1,8 @@
 /**
  * Token verification: one verdict per token, as a value.
  *
- * Order (cheap checks before crypto): length cap; cache (keyed on the token and the
- * requirements it was checked against); JWS shape; issuer chosen by the unverified `iss`
+ * Order (cheap checks before crypto): length cap; cache (keyed on the token; one cache per
+ * verifier, so per config); JWS shape; issuer chosen by the unverified `iss`
  * (exact match, or the one issuer configured without `issuer`; other issuers' keys are never
  * tried); `alg` in that issuer's allow-list before any key lookup (`none` never); registered
  * claims; key lookup in that issuer's store; signature. Denials are returned, never thrown,
@@ -14,7 +14,7 @@ import { deepFreeze } from '../util/object.js';
 import { checkClaims } from './claims.js';
 import { DEFAULT_MAX_TOKEN_LENGTH, parseCompact, verifySignature } from './jws.js';
 import type { KeyStore } from './key-store.js';
-import { createTokenCache, requirementsFingerprint, sha256Hex } from './token-cache.js';
+import { createTokenCache, sha256Hex } from './token-cache.js';
 import type { VerifiedToken, VerifyResult } from './types.js';
 
 export interface Verifier {
@@ -49,14 +49,12 @@ export function createVerifier(
   const now = opts.now ?? Date.now;
   const maxLength = opts.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
   const cache = createTokenCache({ max: opts.cacheSize, now });
-  const requirements = new Map(issuers.map((i) => [i.name, requirementsFingerprint(i)]));
-  const requirementsOf = (name: string): string | undefined => requirements.get(name);
 
   async function verify(token: string): Promise<VerifyResult> {
     const digest = sha256Hex(token);
     const fingerprint = digest.slice(0, 12);
     if (token.length > maxLength) return deny('malformed', 'token too long', fingerprint);
-    const hit = cache.get(digest, requirementsOf);
+    const hit = cache.get(digest);
     // A verdict stands only while its key is still published (a key the IdP withdrew, or keys
     // dropped after max_stale, end the cached verdicts made with them).
     if (hit !== undefined && stores.get(hit.issuer)?.holds(hit.kid) === true) return { ok: true, token: hit, cached: true, fingerprint };
@@ -78,7 +76,7 @@ export function createVerifier(
 
     // Cached verdicts are shared between requests: nothing downstream may alter their claims.
     const verified: VerifiedToken = deepFreeze({ issuer: issuer.name, claims: jws.payload, exp: claims.exp, kid: jws.kid });
-    cache.set(digest, verified, requirementsFingerprint(issuer));
+    cache.set(digest, verified);
     return { ok: true, token: verified, cached: false, fingerprint };
   }
 
