@@ -1,5 +1,5 @@
 /**
- * The password-login request body (SPEC §6): `{"username","password"}` as JSON or as
+ * The password-login request body (docs/login.md): `{"username","password"}` as JSON or as
  * `application/x-www-form-urlencoded`.
  *
  * Enforces: the content type is one of those two (parameters such as charset allowed), checked
