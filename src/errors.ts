@@ -1,5 +1,5 @@
 /**
- * The one vocabulary of denial and failure reasons (SPEC §5, §7).
+ * The one vocabulary of denial and failure reasons (docs/decisions.md).
  *
  * Every reason is a stable snake_case code used alike in error bodies, metric labels
  * (`reason`) and audit lines. The table maps each one to its HTTP status, the OAuth-style
@@ -202,25 +202,3 @@ export function isReason(value: unknown): value is Reason {
   return typeof value === 'string' && Object.hasOwn(REASONS, value);
 }
 
-/**
- * A failure that the HTTP edge turns into a response. `detail` is private: it may be logged
- * (it never holds a token or secret) but is never sent.
- */
-export class PortcullisError extends Error {
-  readonly reason: Reason;
-  readonly status: number;
-  readonly error: string;
-  readonly description: string;
-  readonly detail: string | undefined;
-
-  constructor(reason: Reason, detail?: string, description?: string) {
-    const entry: ReasonEntry = REASONS[reason];
-    super(description ?? entry.description);
-    this.name = 'PortcullisError';
-    this.reason = reason;
-    this.status = entry.status;
-    this.error = entry.error;
-    this.description = description ?? entry.description;
-    this.detail = detail;
-  }
-}

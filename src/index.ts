@@ -1,5 +1,5 @@
 /**
- * Public API of the `portcullis` package, for plug-in authors (SPEC §10). See
+ * Public API of the `portcullis` package, for plug-in authors (docs/decisions.md, "Plug-in authenticators"). See
  * `examples/plugins/` for a complete authenticator.
  */
 export type { Identity } from './identity/types.js';

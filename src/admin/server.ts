@@ -1,5 +1,5 @@
 /**
- * The admin listener (SPEC §4): `/metrics` (Prometheus text), `/healthz` (200 while the
+ * The admin listener (docs/operations.md): `/metrics` (Prometheus text), `/healthz` (200 while the
  * process runs), `/readyz` (200 once every issuer's keys are loaded and not while shutting
  * down; 503 with a JSON reason otherwise), `/version`. Kept off the main port so probes and
  * scrapes never pass through the auth pipeline.

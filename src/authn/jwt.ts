@@ -7,7 +7,6 @@ import type { IssuerConfig } from '../config/types.js';
 import type { TokenReason } from '../errors.js';
 import { identityFromClaims } from '../identity/claims.js';
 import type { Identity } from '../identity/types.js';
-import type { Extracted } from '../pipeline/extract-token.js';
 import type { Verifier } from '../verify/index.js';
 import type { VerifiedToken } from '../verify/types.js';
 
@@ -24,7 +23,8 @@ export type JwtOutcome =
   | { readonly kind: 'denied'; readonly reason: TokenReason; readonly fingerprint: string; readonly detail?: string };
 
 export interface JwtAuthenticator {
-  authenticate(extracted: Extracted): Promise<JwtOutcome>;
+  /** `token`: the presented bearer token, or undefined when none was presented. */
+  authenticate(token: string | undefined): Promise<JwtOutcome>;
 }
 
 export function createJwtAuthenticator(verifier: Verifier, issuers: readonly IssuerConfig[]): JwtAuthenticator {
@@ -32,9 +32,9 @@ export function createJwtAuthenticator(verifier: Verifier, issuers: readonly Iss
   // A cached verdict is the same object on every hit: its identity is mapped once.
   const identities = new WeakMap<VerifiedToken, Identity>();
   return {
-    async authenticate(extracted) {
-      if (extracted.kind !== 'token') return { kind: 'none' };
-      const result = await verifier.verify(extracted.token);
+    async authenticate(token) {
+      if (token === undefined) return { kind: 'none' };
+      const result = await verifier.verify(token);
       const { fingerprint } = result;
       if (!result.ok) {
         return result.detail === undefined
@@ -46,7 +46,7 @@ export function createJwtAuthenticator(verifier: Verifier, issuers: readonly Iss
         const issuer = byName.get(result.token.issuer);
         if (!issuer) return { kind: 'denied', reason: 'untrusted_issuer', fingerprint };
         const iss = typeof result.token.claims.iss === 'string' ? result.token.claims.iss : issuer.issuer;
-        identity = identityFromClaims(result.token.claims, issuer.claims, iss, extracted.token);
+        identity = identityFromClaims(result.token.claims, issuer.claims, iss, token);
         identities.set(result.token, identity);
       }
       if (identity.user === '') return { kind: 'denied', reason: 'missing_claim', fingerprint, detail: 'user claim missing' };

@@ -1,5 +1,5 @@
 /**
- * The authenticator contract (SPEC §10). Authenticators are tried in the configured order:
+ * The authenticator contract (docs/decisions.md). Authenticators are tried in the configured order:
  * the first that returns an identity wins; `null` means "not mine, try the next"; a thrown
  * error denies the request with its `code` when that is a known reason code, otherwise
  * `invalid_credentials`. Errors are recognised by their `code` property, not by `instanceof`,

@@ -1,5 +1,5 @@
 /**
- * The `portcullis` command (SPEC §2). Exit codes: commands set their own; a usage error
+ * The `portcullis` command (docs/operations.md). Exit codes: commands set their own; a usage error
  * (unknown option, missing argument) exits 2, `--help` and `--version` exit 0.
  */
 import { Command, CommanderError } from 'commander';

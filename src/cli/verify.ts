@@ -8,7 +8,7 @@ import { text } from 'node:stream/consumers';
 import { decodeJwt } from 'jose';
 import { formatProblem, loadConfigFile } from '../config/index.js';
 import { identityFromClaims } from '../identity/claims.js';
-import { buildVerification } from '../runtime/state.js';
+import { buildVerification } from '../state/runtime-state.js';
 
 async function readToken(arg: string | undefined): Promise<string | undefined> {
   if (arg === '-') return (await text(process.stdin)).trim();

@@ -6,6 +6,7 @@
  * a trailing slash); `strip_headers` is added to the built-in list.
  */
 import { dirname, resolve } from 'node:path';
+import { deepFreeze } from '../util/object.js';
 import { effectiveMode } from './checks.js';
 import { parseDuration } from './duration.js';
 import { normalizeRoutePath } from './route-path.js';
@@ -31,14 +32,6 @@ function address(text: string): ListenAddress {
   return { host: text.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(at + 1)) };
 }
 
-/** Freezes `value` and everything reachable from it. */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
 
 function issuer(d: IssuerDoc): IssuerConfig {
   return {

@@ -32,6 +32,11 @@ export function loadOidcProvider(): Promise<OidcModule> {
     };
     try {
       return await import('oidc-provider');
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes("'oidc-provider'")) {
+        throw new Error('portcullis dev needs the optional package oidc-provider: npm install oidc-provider', { cause: err });
+      }
+      throw err;
     } finally {
       console.warn = warn;
     }

@@ -1,5 +1,5 @@
 /**
- * Request-target normalisation (SPEC §5): the one path that route matching judges and the
+ * Request-target normalisation (docs/decisions.md): the one path that route matching judges and the
  * upstream receives.
  *
  * Enforces:

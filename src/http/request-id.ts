@@ -1,5 +1,5 @@
 /**
- * The request id (SPEC §5: every response carries `X-Request-Id`).
+ * The request id (every response carries `X-Request-Id`).
  *
  * Enforces: a client-sent id is kept only when it is one value of 1 to 128 characters from
  * `[A-Za-z0-9._:-]`, so it can go into headers, JSON bodies and log lines without escaping or

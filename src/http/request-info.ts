@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AuthRequest } from '../authn/types.js';
 import { clientAddress } from './client-address.js';
 import type { ForwardTrust } from './client-address.js';
+import { firstListItem } from './header-values.js';
 import { normalizeTarget } from './normalize-path.js';
 import { requestIdFrom } from './request-id.js';
 
@@ -31,11 +32,6 @@ export type RequestInfoResult =
 /** Host header values we accept: a hostname or IP literal with an optional port. */
 const HOST_RE = /^(?:[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9-]{1,63})*\.?|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
-export function firstHeader(value: string | string[] | undefined): string | undefined {
-  if (Array.isArray(value)) return value[0];
-  return value;
-}
-
 /** Occurrences of a header in the raw list (names at even indexes); cheaper than headersDistinct. */
 function countHeader(raw: readonly string[], lowerName: string): number {
   let n = 0;
@@ -58,9 +54,9 @@ export function readRequestInfo(req: IncomingMessage, trust: ForwardTrust): Requ
   let host = req.headers.host ?? '';
   let proto: 'http' | 'https' = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
   if (trustedPeer) {
-    const fwdHost = firstHeader(req.headers['x-forwarded-host'])?.split(',')[0]?.trim();
+    const fwdHost = firstListItem(req.headers['x-forwarded-host']);
     if (fwdHost) host = fwdHost;
-    const fwdProto = firstHeader(req.headers['x-forwarded-proto'])?.split(',')[0]?.trim().toLowerCase();
+    const fwdProto = firstListItem(req.headers['x-forwarded-proto'])?.toLowerCase();
     if (fwdProto === 'http' || fwdProto === 'https') proto = fwdProto;
   }
   const info: RequestInfo = {

@@ -1,5 +1,5 @@
 /**
- * The only writer of error responses (SPEC §5): `{ error, error_description, request_id }` as
+ * The only writer of error responses (docs/decisions.md): `{ error, error_description, request_id }` as
  * JSON, `X-Request-Id`, `WWW-Authenticate` per RFC 6750 on 401 (bare when nothing was
  * presented), `Retry-After` where the reason asks for it, `Cache-Control: no-store`.
  * Descriptions come from the reason table, never from request data.

@@ -15,13 +15,10 @@
  *   refuses (`missing_claim`): no request passes without a user.
  */
 import type { ClaimPaths } from '../config/types.js';
+import { isObject } from '../util/object.js';
 import type { Identity } from './types.js';
 
 type ClaimObject = Readonly<Record<string, unknown>>;
-
-function isObject(value: unknown): value is ClaimObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function walk(value: unknown, segments: readonly string[], index: number): unknown {
   if (index === segments.length) return value;

@@ -1,5 +1,5 @@
 /**
- * The identity an authenticator produces and the upstream receives (SPEC §5, §10).
+ * The identity an authenticator produces and the upstream receives (docs/decisions.md).
  *
  * @example
  * const identity: Identity = {

@@ -1,5 +1,5 @@
 /**
- * The password-login request body (SPEC §6): `{"username","password"}` as JSON or as
+ * The password-login request body (docs/login.md): `{"username","password"}` as JSON or as
  * `application/x-www-form-urlencoded`.
  *
  * Enforces: the content type is one of those two (parameters such as charset allowed), checked
@@ -9,6 +9,7 @@
  * non-empty strings of at most 1024 characters. Failures are values and never echo the body.
  */
 import type { IncomingMessage } from 'node:http';
+import { isObject } from '../util/object.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 export const MAX_FIELD_LENGTH = 1024;
@@ -70,7 +71,7 @@ function field(value: unknown): string | undefined {
 function fromJson(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return isObject(value) ? value : undefined;
   } catch {
     return undefined;
   }

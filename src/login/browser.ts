@@ -1,6 +1,6 @@
 /**
- * Browser login through the authorization-code flow with PKCE (SPEC §4, SECURITY "Browser
- * login").
+ * Browser login through the authorization-code flow with PKCE (docs/login.md; docs/security.md,
+ * "Browser login").
  *
  * Start (`GET start_path?rd=`): `rd` must pass `safeRedirect` (missing: `/`); fresh state,
  * nonce and PKCE verifier (32 random bytes each) are sealed with `rd` into a per-flow Lax

@@ -1,5 +1,5 @@
 /**
- * The `Set-Cookie` values portcullis writes (SPEC §6, SECURITY "Browser login").
+ * The `Set-Cookie` values portcullis writes (docs/login.md; docs/security.md, "Browser login").
  *
  * Enforces, as exact strings:
  * - auth cookie: `<name>=<token>; HttpOnly[; Secure]; SameSite=<same_site>; Path=/[; Domain=…]; Max-Age=<s>`;

@@ -1,23 +1,24 @@
 /**
- * The login endpoints (SPEC §4, §6): password login, browser login start and callback,
+ * The login endpoints (docs/login.md): password login, browser login start and callback,
  * logout, and the silent refresh the request handler asks for.
  *
  * Enforces: login is active only while the current config has a `login` section whose issuer
  * exists; paths are matched exactly on the normalised path; browser endpoints exist only with
  * `login.browser`; IdP metadata and the cookie sealer are cached per runtime state (a reload
- * starts afresh), the failed-login rate limiter lives across reloads (it is keyed by username
- * and client address, bounded in size; in a cluster it lives in the primary).
+ * starts afresh), the failed-login rate limiter and the shared session renewals live across
+ * reloads (keyed by username and client address, resp. by refresh cookie; both bounded; in a
+ * cluster the failed-login counts live in the primary).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestInfo } from '../http/request-info.js';
-import type { RuntimeState } from '../runtime/state.js';
+import type { RuntimeState } from '../state/runtime-state.js';
 import { callback, startLogin } from './browser.js';
 import { createEnvFactory } from './context.js';
 import type { LoginDeps } from './context.js';
 import { logout } from './logout.js';
 import { passwordLogin } from './password.js';
 import { createRateLimiter, localThrottle } from './rate-limit.js';
-import { refreshSession } from './refresh.js';
+import { createRenewals, refreshSession } from './refresh.js';
 
 export type { LoginDeps } from './context.js';
 
@@ -34,6 +35,7 @@ export interface Login {
 export function createLogin(deps: LoginDeps): Login {
   const throttle = deps.throttle ?? localThrottle(createRateLimiter(deps.now === undefined ? {} : { now: deps.now }));
   const envFor = createEnvFactory(deps, throttle);
+  const renewals = createRenewals();
   return {
     async route(req, res, info, state) {
       const env = envFor(state);
@@ -52,7 +54,7 @@ export function createLogin(deps: LoginDeps): Login {
     },
     async refresh(_req, res, info, state) {
       const env = envFor(state);
-      return env === undefined ? undefined : refreshSession(res, info, env);
+      return env === undefined ? undefined : refreshSession(res, info, env, renewals);
     },
   };
 }

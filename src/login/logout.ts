@@ -1,5 +1,5 @@
 /**
- * Logout (`GET`/`POST logout_path`, SPEC §4): clears the auth cookie, the refresh cookie and
+ * Logout (`GET`/`POST logout_path`, docs/login.md): clears the auth cookie, the refresh cookie and
  * every flow cookie the request carries (same Path and Domain as when set, Max-Age=0 and an
  * Expires in the past); then 302 to the IdP's end-session endpoint with `client_id` and
  * `post_logout_redirect_uri` = public_url + `/` when discovery names one, else 200

@@ -1,5 +1,5 @@
 /**
- * Login CSRF guard (SECURITY "Browser login"): a request that would set the auth cookie must
+ * Login CSRF guard (docs/security.md, "Browser login"): a request that would set the auth cookie must
  * come from the application's own origin.
  *
  * Enforces: `Sec-Fetch-Site: cross-site` or `same-site` is refused (a sibling subdomain is
@@ -9,7 +9,7 @@
  * cannot be forged by a browser page.
  */
 import type { RequestInfo } from '../http/request-info.js';
-import { firstHeader } from '../http/request-info.js';
+import { firstHeader } from '../http/header-values.js';
 
 function originOf(value: string): string | undefined {
   try {

@@ -1,5 +1,5 @@
 /**
- * Password login (SPEC §6): `POST login.password.path` runs the resource-owner password grant
+ * Password login (docs/login.md): `POST login.password.path` runs the resource-owner password grant
  * at the IdP and answers the verified token and identity.
  *
  * Order of checks, each refusing before the next costs anything: method (405 + Allow);

@@ -1,5 +1,5 @@
 /**
- * Validation of the post-login redirect target `rd` (SECURITY.md "Headers and paths";
+ * Validation of the post-login redirect target `rd` (docs/security.md, "Headers and paths";
  * oauth2-proxy CVE-2020-5233, CVE-2020-11053, CVE-2021-21291).
  *
  * Accepts only:

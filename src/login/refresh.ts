@@ -21,12 +21,12 @@ import { clearRefreshCookie, refreshCookieName } from './cookies-out.js';
 import { tokenRequest } from './idp-client.js';
 import { sessionCookies, verifySession } from './session.js';
 
-export async function refreshSession(res: ServerResponse, info: RequestInfo, env: LoginEnv): Promise<string | undefined> {
+export async function refreshSession(res: ServerResponse, info: RequestInfo, env: LoginEnv, renewals: Renewals): Promise<string | undefined> {
   const sealer = env.sealer();
   const sealed = parseCookies(info.headers.cookie).get(refreshCookieName(env.login.cookie));
   if (sealer === undefined || sealed === undefined || sealed === '') return undefined;
 
-  const token = await sharedRenewal(env, sealed);
+  const token = await renewals.renew(env, sealed);
   if (token.ok) {
     res.appendHeader('set-cookie', token.cookies);
     recordOutcome(env, info, { kind: 'browser', result: 'refreshed', user: token.user, token: token.fingerprint, status: 200 });
@@ -43,18 +43,27 @@ type Renewal =
 
 /** How long a finished renewal is handed to late requests that raced it with the same cookie. */
 const SHARE_MS = 5_000;
-const renewals = new Map<string, Promise<Renewal>>();
 
-function sharedRenewal(env: LoginEnv, sealed: string): Promise<Renewal> {
-  const key = createHash('sha256').update(sealed).digest('base64url');
-  let renewal = renewals.get(key);
-  if (renewal === undefined) {
-    renewal = renew(env, sealed);
-    renewals.set(key, renewal);
-    const forget = (): void => void setTimeout(() => renewals.delete(key), SHARE_MS).unref();
-    renewal.then(forget, forget);
-  }
-  return renewal;
+/** The renewals in flight (and just finished), by refresh cookie; one set per login instance. */
+export interface Renewals {
+  renew(env: LoginEnv, sealed: string): Promise<Renewal>;
+}
+
+export function createRenewals(): Renewals {
+  const pending = new Map<string, Promise<Renewal>>();
+  return {
+    renew(env, sealed) {
+      const key = createHash('sha256').update(sealed).digest('base64url');
+      let renewal = pending.get(key);
+      if (renewal === undefined) {
+        renewal = renew(env, sealed);
+        pending.set(key, renewal);
+        const forget = (): void => void setTimeout(() => pending.delete(key), SHARE_MS).unref();
+        renewal.then(forget, forget);
+      }
+      return renewal;
+    },
+  };
 }
 
 async function renew(env: LoginEnv, sealed: string): Promise<Renewal> {

@@ -20,7 +20,7 @@ export interface Session {
   readonly identity: Identity;
   readonly accessToken: string;
   readonly expiresIn: number;
-  /** SPEC §7 fingerprint, for the audit line. */
+  /** Token fingerprint (first 12 hex chars of its SHA-256), for the audit line. */
   readonly fingerprint: string;
 }
 

@@ -1,8 +1,8 @@
 /**
- * The audit log sink (SPEC §8): one JSON object per line, written off the request path.
+ * The audit log sink (docs/operations.md): one JSON object per line, written off the request path.
  *
  * Enforces:
- * - every line carries all SPEC §8 keys in a fixed order, `null` where unknown, and only those
+ * - every line carries all audit keys in a fixed order, `null` where unknown, and only those
  *   (plus `kind` when given); `path` loses its query string and fragment even if the caller
  *   passed them, so no query-borne secret reaches the log;
  * - `write()` never blocks, awaits or throws: it serialises and enqueues; one batch at a time is
@@ -30,7 +30,7 @@ export interface AuditEvent {
   client_ip?: string;
   user?: string;
   issuer?: string;
-  /** The token fingerprint (SPEC §7), never the token. */
+  /** The token fingerprint (first 12 hex chars of its SHA-256), never the token. */
   token?: string;
   jti?: string;
   status?: number;
@@ -70,7 +70,7 @@ export function stripQuery(path: string): string {
   return cut === -1 ? path : path.slice(0, cut);
 }
 
-/** One audit line, keys in SPEC §8 order, terminated by a newline. */
+/** One audit line, keys in the documented order, terminated by a newline. */
 export function auditLine(e: AuditEvent, time: Date): string {
   const line: Record<string, string | number | null> = {
     time: time.toISOString(),

@@ -1,5 +1,5 @@
 /**
- * The operational log (SPEC §9): JSON lines on stderr, apart from the audit log.
+ * The operational log (docs/operations.md): JSON lines on stderr, apart from the audit log.
  *
  * Enforces (as fastify's log-controller does): every line is owned by one named function here,
  * with a fixed `msg` and a whitelisted set of fields, so no caller can put a header, cookie,

@@ -1,9 +1,9 @@
 /**
- * Every Prometheus metric of portcullis (SPEC §7), declared in this one place on a private
+ * Every Prometheus metric of portcullis (docs/operations.md), declared in this one place on a private
  * registry, plus the default process metrics.
  *
  * Enforces:
- * - names, types and label sets exactly as SPEC §7 lists them; `reason` '' is recorded as `none`;
+ * - names, types and label sets exactly as docs/operations.md lists them; `reason` '' is recorded as `none`;
  * - bounded cardinality of `portcullis_token_requests_total`: at most `tokenSeriesLimit` distinct
  *   (token, subject) pairs get their own series, later pairs fold into `token="other",
  *   subject="other"`; a token that did not verify is always `token="other", subject="unknown"`,

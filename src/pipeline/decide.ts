@@ -15,7 +15,7 @@ import type { Reason } from '../errors.js';
 import { authorize, trustsIssuer } from '../authz/require.js';
 import type { AuthRequest } from '../authn/types.js';
 import type { Identity } from '../identity/types.js';
-import type { RuntimeState } from '../runtime/state.js';
+import type { PipelineContext } from './context.js';
 import { extractToken } from './extract-token.js';
 
 /** Token facts for metrics and audit: only from a token that was presented. */
@@ -58,25 +58,25 @@ function pluginReason(err: unknown): { reason: Reason; detail: string } {
   return { reason: 'internal_error', detail: 'plug-in failed' };
 }
 
-export async function decide(req: AuthRequest, state: RuntimeState): Promise<Decision> {
-  const selected = state.routes.match(req.host, req.path, req.method);
+export async function decide(req: AuthRequest, ctx: PipelineContext): Promise<Decision> {
+  const selected = ctx.routes.match(req.host, req.path, req.method);
   if (selected.kind === 'none') return { outcome: 'denied', route: undefined, reason: 'not_found' };
   if (selected.kind === 'method') return { outcome: 'denied', route: undefined, reason: 'method_not_allowed', allow: selected.allow };
-  return decideForRoute(req, state, selected.route);
+  return decideForRoute(req, ctx, selected.route);
 }
 
 /** The stages after route matching; also used by endpoints with a fixed route (userinfo). */
-export async function decideForRoute(req: AuthRequest, state: RuntimeState, route: RouteConfig): Promise<Decision> {
+export async function decideForRoute(req: AuthRequest, ctx: PipelineContext, route: RouteConfig): Promise<Decision> {
   if (route.auth === 'public') return { outcome: 'public', route };
 
-  const extracted = extractToken(req.headers, req.query, state.config.tokens);
+  const extracted = extractToken(req.headers, req.query, ctx.tokens);
   let identity: Identity | undefined;
   let token: TokenFacts | undefined;
   let issuerName: string | undefined;
 
-  for (const entry of state.chain) {
+  for (const entry of ctx.chain) {
     if (entry.kind === 'jwt') {
-      const result = await entry.jwt.authenticate(extracted);
+      const result = await entry.jwt.authenticate(extracted.kind === 'token' ? extracted.token : undefined);
       if (result.kind === 'none') continue;
       if (result.kind === 'denied') {
         token = { fingerprint: result.fingerprint };

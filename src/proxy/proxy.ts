@@ -1,7 +1,7 @@
 /**
- * The reverse proxy terminal: forwards an allowed request to its route's upstream with undici
- * (keep-alive pools, measured cheaper than http-proxy — see README "Performance") and
- * WebSocket upgrades through undici's upgrade API.
+ * The upstream client: forwards an allowed request to its route's upstream with undici
+ * (keep-alive pools; why not http-proxy: docs/architecture.md) and WebSocket upgrades through
+ * undici's upgrade API.
  *
  * - The outgoing header set is built by portcullis beforehand (upstream-headers.ts); nothing
  *   of the client's reaches the upstream unfiltered.
@@ -18,6 +18,7 @@ import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { RouteConfig } from '../config/types.js';
 import type { Reason } from '../errors.js';
+import { connectionTokens, isHopByHop, normalizeHeaderName } from './hop-by-hop.js';
 
 export interface ProxyResult {
   /** Upstream status, or 0 when no response arrived. */
@@ -28,30 +29,14 @@ export interface ProxyResult {
   readonly code?: string;
 }
 
-/** Response headers never passed back to the client. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-authenticate',
-  'http2-settings',
-]);
-
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 function responseHeaders(headers: IncomingMessage['headers']): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  const named = String(headers.connection ?? '')
-    .toLowerCase()
-    .split(',')
-    .map((s) => s.trim());
+  const named = connectionTokens(headers.connection);
   for (const [name, value] of Object.entries(headers)) {
     // x-request-id stays portcullis' own (set before the answer), whatever the upstream says.
-    if (value === undefined || HOP_BY_HOP.has(name) || named.includes(name) || name === 'x-request-id') continue;
+    if (value === undefined || isHopByHop(normalizeHeaderName(name), named) || name === 'x-request-id') continue;
     out[name] = value;
   }
   return out;

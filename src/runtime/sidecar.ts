@@ -1,9 +1,10 @@
 /**
  * Assembles a running sidecar from a compiled config: metrics, audit sink, runtime state,
  * the main listener (proxy, forward-auth, login) and the admin listener. `reload` builds a new
- * state and swaps it atomically (the old one keeps serving until then and on failure);
- * `shutdown` turns `/readyz` to 503, stops accepting, lets in-flight requests finish up to
- * `shutdown_timeout`, then closes what is left.
+ * state and swaps it atomically (the old one keeps serving until then and on failure); the
+ * replaced state closes once the last request that started with it ends, bounded by
+ * `shutdown_timeout` (state/leases.ts). `shutdown` turns `/readyz` to 503, stops accepting,
+ * lets in-flight requests finish up to `shutdown_timeout`, then closes what is left.
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -11,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RuntimeConfig } from '../config/types.js';
 import { createAdminHandler } from '../admin/server.js';
-import { createHandlers } from '../http/handler.js';
+import { createHandlers } from '../terminals/index.js';
 import { listen } from '../http/listen.js';
 import { createLogin } from '../login/index.js';
 import type { LoginThrottle } from '../login/rate-limit.js';
@@ -21,8 +22,9 @@ import { createMetrics } from '../observe/metrics.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { OpLog } from '../observe/log.js';
 import { createProxy } from '../proxy/proxy.js';
-import { buildState } from './state.js';
-import type { RuntimeState } from './state.js';
+import { createStateHolder } from '../state/leases.js';
+import { buildState } from '../state/runtime-state.js';
+import type { RuntimeState } from '../state/runtime-state.js';
 import type { KeyStoreEvents } from '../verify/types.js';
 
 export interface Sidecar {
@@ -40,7 +42,7 @@ export interface Sidecar {
   shutdown(): Promise<void>;
 }
 
-/** Node server limits set on purpose (SECURITY.md "Leaks and limits"). */
+/** Node server limits set on purpose (docs/security.md, "Leaks and limits"). */
 const SERVER_LIMITS = {
   maxHeaderSize: 16 * 1024,
   headersTimeout: 20_000,
@@ -77,7 +79,10 @@ export async function startSidecar(
       },
     });
 
-  let current = await buildState(config, { events, pluginLog });
+  const states = createStateHolder(await buildState(config, { events, pluginLog }), (err) => {
+    const failure = err as { code?: string; authenticator?: string };
+    log.pluginError({ authenticator: failure.authenticator ?? 'unknown', code: failure.code ?? 'ERR_PLUGIN_CLOSE' });
+  });
   let audit = openAudit(config.audit.output);
   let draining = false;
   const recorder = {
@@ -91,7 +96,7 @@ export async function startSidecar(
   const proxy = createProxy();
   const login = createLogin({ recorder, log, ...(deps.throttle ? { throttle: deps.throttle } : {}) });
   const tunnels = new Set<Duplex>();
-  const handlers = createHandlers({ state: () => current, proxy, recorder, log, login, draining: () => draining, tunnels });
+  const handlers = createHandlers({ states, proxy, recorder, log, login, draining: () => draining, tunnels });
 
   const main = createServer(SERVER_LIMITS, (req, res) => {
     // While draining, answers close their connection so keep-alive clients move elsewhere.
@@ -110,7 +115,7 @@ export async function startSidecar(
       render: () => metrics.render(),
       notReadyReason: () => {
         if (draining) return 'shutting down';
-        const waiting = [...current.stores.values()].filter((s) => !s.isReady()).map((s) => s.name);
+        const waiting = [...states.current().stores.values()].filter((s) => !s.isReady()).map((s) => s.name);
         return waiting.length > 0 ? `keys not loaded for issuer(s): ${waiting.join(', ')}` : undefined;
       },
     }),
@@ -123,7 +128,7 @@ export async function startSidecar(
   } catch (err) {
     main.close();
     admin.close();
-    await current.close();
+    await states.close(0);
     await audit.close();
     throw err;
   }
@@ -132,19 +137,18 @@ export async function startSidecar(
     listen: addressOf(main),
     admin: withAdmin ? addressOf(admin) : '',
     metrics,
-    isReady: () => !draining && current.isReady(),
-    state: () => current,
+    isReady: () => !draining && states.current().isReady(),
+    state: () => states.current(),
     async reload(next) {
-      const previous = current;
+      const previous = states.current();
       const state = await buildState(next, { events, pluginLog }, previous);
-      current = state;
+      states.replace(state, previous.config.shutdownTimeoutMs);
       metrics.setTokenSeriesLimit(next.metrics.tokenSeriesLimit);
       if (next.audit.output !== previous.config.audit.output) {
         const old = audit;
         audit = openAudit(next.audit.output);
         await old.close();
       }
-      await previous.close(new Set(state.stores.values()));
     },
     reopenAudit() {
       audit.reopen();
@@ -165,12 +169,12 @@ export async function startSidecar(
         admin.closeAllConnections();
         // Upgraded sockets are no longer the HTTP server's: close the WebSocket tunnels too.
         for (const socket of tunnels) socket.destroy();
-      }, current.config.shutdownTimeoutMs);
+      }, states.current().config.shutdownTimeoutMs);
       timer.unref();
       await closed;
       clearTimeout(timer);
       await proxy.close();
-      await current.close();
+      await states.close(states.current().config.shutdownTimeoutMs);
       await audit.close();
     },
   };

@@ -9,7 +9,8 @@
 import type { IssuerConfig } from '../config/types.js';
 import { getJson } from './http-get.js';
 import type { GetDeps } from './http-get.js';
-import { importJwks, isObject } from './jwk.js';
+import { isObject } from '../util/object.js';
+import { importJwks } from './jwk.js';
 import type { StoredKey } from './jwk.js';
 
 export type LoadStage = 'discovery' | 'jwks';

@@ -10,6 +10,7 @@
  */
 import { createPublicKey } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
+import { isObject } from '../util/object.js';
 
 export interface StoredKey {
   readonly kid: string | undefined;
@@ -88,8 +89,4 @@ export function keyFitsAlg(key: KeyObject, alg: string): boolean {
 /** Whether a stored key may be chosen for a token signed with `alg`. */
 export function storedKeyMatches(stored: StoredKey, alg: string): boolean {
   return (stored.alg === undefined || stored.alg === alg) && keyFitsAlg(stored.key, alg);
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

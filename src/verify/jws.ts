@@ -15,7 +15,8 @@
  */
 import { constants, createHmac, timingSafeEqual, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { isObject, keyFitsAlg } from './jwk.js';
+import { isObject } from '../util/object.js';
+import { keyFitsAlg } from './jwk.js';
 
 /** What one kind of token may look like. `typ` values absent from a token are always fine. */
 export interface TokenProfile {

@@ -1,8 +1,8 @@
 /**
  * Token verification: one verdict per token, as a value.
  *
- * Order (cheap checks before crypto): length cap; cache (keyed on the token and the
- * requirements it was checked against); JWS shape; issuer chosen by the unverified `iss`
+ * Order (cheap checks before crypto): length cap; cache (keyed on the token; one cache per
+ * verifier, so per config); JWS shape; issuer chosen by the unverified `iss`
  * (exact match, or the one issuer configured without `issuer`; other issuers' keys are never
  * tried); then `checkSigned`, which ID tokens share (./id-token.ts): `alg` in that issuer's
  * allow-list before any key lookup (`none` never); registered claims; key lookup in that
@@ -11,12 +11,13 @@
  */
 import type { IssuerConfig } from '../config/types.js';
 import type { TokenReason } from '../errors.js';
+import { deepFreeze } from '../util/object.js';
 import { checkClaims } from './claims.js';
 import type { ClaimRequirements, ClaimsResult } from './claims.js';
 import { ACCESS_TOKEN, parseCompact, verifySignature } from './jws.js';
 import type { ParsedJws } from './jws.js';
 import type { KeyStore } from './key-store.js';
-import { createTokenCache, requirementsFingerprint, sha256Hex } from './token-cache.js';
+import { createTokenCache, sha256Hex } from './token-cache.js';
 import type { VerifiedToken, VerifyResult } from './types.js';
 
 export interface Verifier {
@@ -33,15 +34,6 @@ export interface VerifierOptions {
 
 function deny(reason: TokenReason, detail: string, fingerprint: string): VerifyResult {
   return { ok: false, reason, detail, fingerprint };
-}
-
-/** Cached verdicts are shared between requests: nothing downstream may alter their claims. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 /**
@@ -82,14 +74,12 @@ export function createVerifier(
   const now = opts.now ?? Date.now;
   const profile = opts.maxTokenLength === undefined ? ACCESS_TOKEN : { ...ACCESS_TOKEN, maxLength: opts.maxTokenLength };
   const cache = createTokenCache({ max: opts.cacheSize, now });
-  const requirements = new Map(issuers.map((i) => [i.name, requirementsFingerprint(i)]));
-  const requirementsOf = (name: string): string | undefined => requirements.get(name);
 
   async function verify(token: string): Promise<VerifyResult> {
     const digest = sha256Hex(token);
     const fingerprint = digest.slice(0, 12);
     if (token.length > profile.maxLength) return deny('malformed', 'token too long', fingerprint);
-    const hit = cache.get(digest, requirementsOf);
+    const hit = cache.get(digest);
     // A verdict stands only while its key is still published (a key the IdP withdrew, or keys
     // dropped after max_stale, end the cached verdicts made with them).
     if (hit !== undefined && stores.get(hit.issuer)?.holds(hit.kid) === true) return { ok: true, token: hit, cached: true, fingerprint };
@@ -102,8 +92,9 @@ export function createVerifier(
     const claims = await checkSigned(jws, issuer, stores.get(issuer.name), issuer, now());
     if (!claims.ok) return { ...claims, fingerprint };
 
+    // Cached verdicts are shared between requests: nothing downstream may alter their claims.
     const verified: VerifiedToken = deepFreeze({ issuer: issuer.name, claims: jws.payload, exp: claims.exp, kid: jws.kid });
-    cache.set(digest, verified, requirementsFingerprint(issuer));
+    cache.set(digest, verified);
     return { ok: true, token: verified, cached: false, fingerprint };
   }
 

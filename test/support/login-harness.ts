@@ -13,15 +13,16 @@ import { startDevIdp } from '../../src/dev/idp.js';
 import type { DevIdp, DevIdpOptions } from '../../src/dev/idp.js';
 import { startEchoUpstream } from '../../src/dev/echo-upstream.js';
 import type { EchoUpstream } from '../../src/dev/echo-upstream.js';
-import { createHandlers } from '../../src/http/handler.js';
+import { createHandlers } from '../../src/terminals/index.js';
 import { createLogin } from '../../src/login/index.js';
 import type { AuditEvent } from '../../src/observe/audit.js';
 import { createOpLog } from '../../src/observe/log.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import type { Metrics } from '../../src/observe/metrics.js';
 import { createProxy } from '../../src/proxy/proxy.js';
-import { buildState } from '../../src/runtime/state.js';
-import type { RuntimeState } from '../../src/runtime/state.js';
+import { buildState } from '../../src/state/runtime-state.js';
+import type { RuntimeState } from '../../src/state/runtime-state.js';
+import { createStateHolder } from '../../src/state/leases.js';
 
 export const COOKIE_SECRET = 'test-cookie-secret-0123456789-abcdefghij';
 
@@ -81,21 +82,18 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const metrics = createMetrics({ tokenSeriesLimit: 100, defaultMetrics: false });
   const recorder = { metrics, audit: { write: (e: AuditEvent) => void audit.push(e), reopen: () => undefined, close: () => Promise.resolve() } };
   const login = createLogin({ recorder, log, ...(opts.now === undefined ? {} : { now: opts.now }) });
-  const holder: { state?: RuntimeState } = {};
-  const current = (): RuntimeState => {
-    if (holder.state === undefined) throw new Error('harness not started');
-    return holder.state;
-  };
   const proxy = createProxy();
-  const handlers = createHandlers({ state: current, proxy, recorder, log, login });
-  const server = createServer((req, res) => handlers.onRequest(req, res));
+  // The config names the server's own URL, so the handlers come once it listens.
+  const ready: { handlers?: ReturnType<typeof createHandlers> } = {};
+  const server = createServer((req, res) => ready.handlers?.onRequest(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   idp.addRedirectUri(`${publicUrl}/_auth/callback`);
   const loaded = loadConfigText(configYaml(idp, publicUrl, upstream.url, opts), '/tmp/portcullis-login-test.yaml', {});
   if (!loaded.ok) throw new Error(`test config invalid: ${JSON.stringify(loaded.problems)}`);
   const config: RuntimeConfig = loaded.config;
-  holder.state = await buildState(config);
+  const states = createStateHolder(await buildState(config));
+  ready.handlers = createHandlers({ states, proxy, recorder, log, login });
 
   return {
     url: publicUrl,
@@ -104,7 +102,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     metrics,
     audit,
     logs,
-    state: current,
+    state: () => states.current(),
     async logins(kind, result) {
       const metric = await metrics.registry.getSingleMetric('portcullis_logins_total')?.get();
       return metric?.values.find((v) => v.labels.kind === kind && v.labels.result === result)?.value ?? 0;
@@ -112,7 +110,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await holder.state?.close();
+      await states.close(0);
       await proxy.close();
       await upstream.close();
       await idp.close();

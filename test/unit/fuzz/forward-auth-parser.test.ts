@@ -9,7 +9,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import type { IncomingMessage } from 'node:http';
-import { readForwardedRequest } from '../../../src/forward-auth/endpoint.js';
+import { readForwardedRequest } from '../../../src/http/forwarded-request.js';
 import { isValidHost } from '../../../src/http/request-info.js';
 import type { RequestInfo } from '../../../src/http/request-info.js';
 import { normalizeTarget } from '../../../src/http/normalize-path.js';

@@ -1,26 +1,23 @@
 /**
- * The forward-auth terminal (`/_auth/verify`) for nginx `auth_request`, Traefik ForwardAuth and
- * Envoy ext_authz (HTTP service). It rebuilds the original request from `X-Forwarded-Method`,
+ * The forward-auth request parser: rebuilds the original request a front proxy asks about
+ * (nginx `auth_request`, Traefik ForwardAuth, Envoy ext_authz) from `X-Forwarded-Method`,
  * `-Proto`, `-Host`, `-Uri` (Traefik, Envoy) or `X-Original-Method` / `X-Original-URI` /
- * `X-Original-URL` (nginx), runs the same decision pipeline as the proxy, and answers
- * 200 with identity headers, or the error of SPEC §5.
+ * `X-Original-URL` (nginx). The forward-auth terminal then judges it like a proxied request.
  *
- * Fail closed: a missing or unparseable original URI, an invalid path or host, or any other
- * problem is a non-2xx answer (Authelia CVE-2021-32637). Only callers from
- * `forward_auth.trusted_sources` are served when that list is set.
+ * Fail closed: a missing or unparseable original URI, an invalid path or host, or two header
+ * families that disagree is a refusal, never a guess (Authelia CVE-2021-32637).
  */
 import type { IncomingMessage } from 'node:http';
-import { addressMatcher } from '../http/client-address.js';
-import { firstHeader, isValidHost } from '../http/request-info.js';
-import type { RequestInfo } from '../http/request-info.js';
-import { normalizeTarget } from '../http/normalize-path.js';
+import { firstHeader, firstListItem } from './header-values.js';
+import { isValidHost } from './request-info.js';
+import type { RequestInfo } from './request-info.js';
+import { normalizeTarget } from './normalize-path.js';
 import type { Reason } from '../errors.js';
 
 export type ForwardedResult = { ok: true; info: RequestInfo } | { ok: false; reason: Reason };
 
 const METHOD_RE = /^[A-Z]{1,16}$/;
 
-/** The original request as the front proxy describes it. `base` carries id and client address. */
 /** Both header families present and saying different things: which one did the proxy set? */
 function conflicting(a: string | undefined, b: string | undefined): boolean {
   return a !== undefined && b !== undefined && a !== b;
@@ -33,6 +30,7 @@ function targetOf(url: string | undefined): string | undefined {
   return match ? match[1] || '/' : url;
 }
 
+/** The original request as the front proxy describes it. `base` carries id and client address. */
 export function readForwardedRequest(req: IncomingMessage, base: RequestInfo): ForwardedResult {
   const h = req.headers;
   // A front proxy sets one family and passes the client's other headers on (nginx forwards a
@@ -66,13 +64,14 @@ export function readForwardedRequest(req: IncomingMessage, base: RequestInfo): F
   const target = normalizeTarget(uri);
   if (!target.ok) return { ok: false, reason: 'invalid_path' };
 
-  host = (host ?? h.host ?? '').split(',')[0]!.trim();
-  if (host === '' || !isValidHost(host)) return { ok: false, reason: 'invalid_request' };
+  host = firstListItem(host ?? h.host);
+  if (host === undefined || !isValidHost(host)) return { ok: false, reason: 'invalid_request' };
   const method = (firstHeader(h['x-forwarded-method']) ?? firstHeader(h['x-original-method']) ?? req.method ?? 'GET')
     .trim()
     .toUpperCase();
   if (!METHOD_RE.test(method)) return { ok: false, reason: 'invalid_request' };
-  const scheme = (proto ?? 'http').split(',')[0]!.trim().toLowerCase();
+  // An empty X-Forwarded-Proto is refused below, never read as the default.
+  const scheme = proto === undefined ? 'http' : (firstListItem(proto) ?? '').toLowerCase();
   if (scheme !== 'http' && scheme !== 'https') return { ok: false, reason: 'invalid_request' };
 
   return {
@@ -90,9 +89,4 @@ export function readForwardedRequest(req: IncomingMessage, base: RequestInfo): F
       proto: scheme,
     },
   };
-}
-
-/** Matches a caller address against `forward_auth.trusted_sources`; empty means everyone. */
-export function createSourceFilter(sources: readonly string[]): (ip: string) => boolean {
-  return sources.length === 0 ? () => true : addressMatcher(sources);
 }

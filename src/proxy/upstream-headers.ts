@@ -1,9 +1,10 @@
 /**
- * The header set an upstream receives (SPEC §5 identity headers; SECURITY.md "Headers and paths").
+ * The header policy towards an upstream: the header set an upstream receives, and the identity
+ * headers (also answered by forward-auth). See docs/security.md, "Headers and paths".
  *
  * Enforces, on a new object built from the client's headers (never mutating them):
- * - hop-by-hop headers and every header the client's `Connection` names are dropped (only
- *   `host` and `content-length` survive being named, so a client cannot break the framing);
+ * - hop-by-hop headers and every header the client's `Connection` names are dropped
+ *   (hop-by-hop.ts; `host` and `content-length` survive being named);
  *   a WebSocket upgrade gets `connection: upgrade` and `upgrade: websocket` back;
  * - a chunked client body is re-framed as `transfer-encoding: chunked`: Node hands the proxy the
  *   decoded body, and without framing a GET body would reach the upstream as a second request;
@@ -22,13 +23,10 @@
  *   non-ASCII values are sent as their UTF-8 bytes, so setting a header never throws.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { withoutOwnCookies } from './own-credentials.js';
-import type { Identity } from './types.js';
-
-/** Lower-case with `_` read as `-`: how WSGI, PHP and CGI upstreams see a header name. */
-export function normalizeHeaderName(name: string): string {
-  return name.toLowerCase().replaceAll('_', '-');
-}
+import { firstListItem, joinedHeader } from '../http/header-values.js';
+import { withoutOwnCookies } from '../identity/own-credentials.js';
+import type { Identity } from '../identity/types.js';
+import { connectionTokens, isHopByHop, normalizeHeaderName } from './hop-by-hop.js';
 
 export const IDENTITY_HEADERS = {
   user: 'x-auth-request-user',
@@ -40,14 +38,6 @@ export const IDENTITY_HEADERS = {
 } as const;
 
 const IDENTITY_PREFIX = 'x-auth-request-';
-
-const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
-  'proxy-authenticate', 'proxy-authorization', 'http2-settings',
-]);
-
-/** A client may not remove these by naming them in `Connection`. */
-const FRAMING = new Set(['host', 'content-length']);
 
 /** Dropped always: they must not steer the upstream, or portcullis sets its own. */
 const DROPPED = new Set([
@@ -79,7 +69,7 @@ function listValue(values: readonly string[]): string | undefined {
   return safe.length > 0 ? safe.join(',') : undefined;
 }
 
-/** The identity headers for an identity (SPEC §5); empty and unsafe values are left out. */
+/** The identity headers for an identity; empty and unsafe values are left out. */
 export function identityHeaders(
   identity: Identity,
   opts: { forwardToken: boolean; tokenHeader: 'authorization' | 'x-auth-request-access-token' },
@@ -100,39 +90,35 @@ export function identityHeaders(
   return headers;
 }
 
-export interface UpstreamHeaderOptions {
-  identity: Identity | undefined;
-  forwardToken: boolean;
-  cookieName: string | false;
-  /** Extra normalised names to strip (e.g. `remote-user`). */
-  stripHeaders: readonly string[];
-  clientIp: string;
-  proto: 'http' | 'https';
-  host: string | undefined;
-  trustForwarded: boolean;
-  requestId: string;
-  upgrade: boolean;
+/** What one config decides about upstream headers, compiled once per config. */
+export interface HeaderPolicy {
+  readonly cookieName: string | false;
+  /** Extra names to strip (e.g. `remote-user`), normalised. */
+  readonly stripHeaders: ReadonlySet<string>;
 }
 
-function joined(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
+export function compileHeaderPolicy(config: { cookieName: string | false; stripHeaders: readonly string[] }): HeaderPolicy {
+  return Object.freeze({ ...config, stripHeaders: new Set(config.stripHeaders.map(normalizeHeaderName)) });
 }
 
-function connectionTokens(value: string | string[] | undefined): Set<string> {
-  const tokens = (joined(value) ?? '').split(',').map((token) => normalizeHeaderName(token.trim()));
-  return new Set(tokens.filter((token) => token !== '' && !FRAMING.has(token)));
-}
-
-function firstItem(value: string | string[] | undefined): string | undefined {
-  const first = joined(value)?.split(',')[0]?.trim();
-  return first === undefined || first === '' ? undefined : first;
+export interface UpstreamHeaderOptions extends HeaderPolicy {
+  readonly identity: Identity | undefined;
+  readonly forwardToken: boolean;
+  /** The TCP peer is a trusted proxy: its X-Forwarded-* chain is kept and extended. */
+  readonly trustForwarded: boolean;
+  /** The TCP peer's address, appended to X-Forwarded-For. */
+  readonly clientIp: string;
+  readonly proto: 'http' | 'https';
+  readonly host: string | undefined;
+  readonly requestId: string;
+  readonly upgrade: boolean;
 }
 
 function forwardedHeaders(incoming: IncomingHttpHeaders, opts: UpstreamHeaderOptions): OutgoingHttpHeaders {
   const trusted = opts.trustForwarded;
-  const clientFor = trusted ? joined(incoming['x-forwarded-for'])?.trim() : undefined;
-  const clientProto = trusted ? firstItem(incoming['x-forwarded-proto'])?.toLowerCase() : undefined;
-  const host = (trusted ? firstItem(incoming['x-forwarded-host']) : undefined) ?? opts.host;
+  const clientFor = trusted ? joinedHeader(incoming['x-forwarded-for'])?.trim() : undefined;
+  const clientProto = trusted ? firstListItem(incoming['x-forwarded-proto'])?.toLowerCase() : undefined;
+  const host = (trusted ? firstListItem(incoming['x-forwarded-host']) : undefined) ?? opts.host;
   return {
     'x-forwarded-for': clientFor ? `${clientFor}, ${opts.clientIp}` : opts.clientIp,
     'x-forwarded-proto': clientProto === 'http' || clientProto === 'https' ? clientProto : opts.proto,
@@ -143,15 +129,14 @@ function forwardedHeaders(incoming: IncomingHttpHeaders, opts: UpstreamHeaderOpt
 /** The headers to send upstream for one request; `incoming` is left untouched. */
 export function buildUpstreamHeaders(incoming: IncomingHttpHeaders, opts: UpstreamHeaderOptions): OutgoingHttpHeaders {
   const named = connectionTokens(incoming.connection);
-  const strip = new Set(opts.stripHeaders.map(normalizeHeaderName));
+  const strip = opts.stripHeaders;
   // No prototype: a client header called `__proto__` stays a plain (dropped or copied) entry.
   const out = Object.create(null) as OutgoingHttpHeaders;
   for (const [name, value] of Object.entries(incoming)) {
     const key = normalizeHeaderName(name);
     const drop =
       value === undefined ||
-      HOP_BY_HOP.has(key) ||
-      named.has(key) ||
+      isHopByHop(key, named) ||
       DROPPED.has(key) ||
       key.startsWith(IDENTITY_PREFIX) ||
       strip.has(key) ||

@@ -2,13 +2,14 @@ import t from 'tap';
 import fc from 'fast-check';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Identity } from '../../../src/identity/types.js';
+import { normalizeHeaderName } from '../../../src/proxy/hop-by-hop.js';
 import {
   IDENTITY_HEADERS,
   buildUpstreamHeaders,
+  compileHeaderPolicy,
   identityHeaders,
-  normalizeHeaderName,
   type UpstreamHeaderOptions,
-} from '../../../src/identity/upstream-headers.js';
+} from '../../../src/proxy/upstream-headers.js';
 
 const ada: Identity = {
   user: 'u1',
@@ -21,14 +22,13 @@ const ada: Identity = {
 };
 
 const defaults: UpstreamHeaderOptions = {
+  ...compileHeaderPolicy({ cookieName: 'access_token', stripHeaders: ['remote-user', 'x-forwarded-user', 'X_Remote_Email'] }),
+  trustForwarded: false,
   identity: undefined,
   forwardToken: false,
-  cookieName: 'access_token',
-  stripHeaders: ['remote-user', 'x-forwarded-user', 'X_Remote_Email'],
   clientIp: '10.0.0.7',
   proto: 'https',
   host: 'app.example.com',
-  trustForwarded: false,
   requestId: 'req-1',
   upgrade: false,
 };

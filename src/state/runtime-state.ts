@@ -1,32 +1,37 @@
 /**
- * The runtime state built from one compiled config: route matcher, key stores, verifier and the
- * ordered authenticator chain. `serve` holds one reference and swaps it whole on SIGHUP
- * (pomerium's state swap); a request keeps the state it started with.
+ * The runtime state built from one compiled config: the decision pipeline's context (routes,
+ * authenticator chain, token settings), key stores, verifier, and what the terminals need
+ * compiled once per config (header policy, forward-auth source filter). `serve` holds one
+ * reference and swaps it whole on SIGHUP; a request keeps the state it started with.
  */
 import type { IssuerConfig, RuntimeConfig } from '../config/types.js';
 import { createJwtAuthenticator } from '../authn/jwt.js';
-import type { JwtAuthenticator } from '../authn/jwt.js';
 import { loadPlugin } from '../authn/plugin-loader.js';
-import type { Authenticator } from '../authn/types.js';
+import { createSourceFilter } from '../http/source-filter.js';
+import type { ChainEntry, PipelineContext } from '../pipeline/context.js';
 import { compileRoutes } from '../pipeline/match-route.js';
-import type { RouteMatcher } from '../pipeline/match-route.js';
+import { compileHeaderPolicy } from '../proxy/upstream-headers.js';
+import type { HeaderPolicy } from '../proxy/upstream-headers.js';
 import { createKeyStore, createVerifier } from '../verify/index.js';
 import type { KeyStore, Verifier } from '../verify/index.js';
 import type { KeyStoreEvents } from '../verify/types.js';
 
-export type ChainEntry =
-  | { readonly kind: 'jwt'; readonly jwt: JwtAuthenticator }
-  | { readonly kind: 'plugin'; readonly authenticator: Authenticator };
-
 export interface RuntimeState {
   readonly config: RuntimeConfig;
-  readonly routes: RouteMatcher;
+  readonly pipeline: PipelineContext;
   readonly stores: ReadonlyMap<string, KeyStore>;
   readonly verifier: Verifier;
-  readonly chain: readonly ChainEntry[];
+  readonly headerPolicy: HeaderPolicy;
+  /** Whether a peer address may call the forward-auth endpoint. */
+  trustedSource(ip: string): boolean;
+  /** Lower-case host of `public_url`, if set. */
+  readonly publicHost: string | undefined;
   /** Every issuer's keys are loaded. */
   isReady(): boolean;
-  /** Stops background refreshes and closes plug-ins; stores in `keep` (taken over by a successor) stay open. */
+  /**
+   * Stops background refreshes and closes plug-ins; stores in `keep` (still used by another
+   * state) stay open. Called by the state holder once no request uses this state (leases.ts).
+   */
   close(keep?: ReadonlySet<KeyStore>): Promise<void>;
 }
 
@@ -51,7 +56,7 @@ export function buildVerification(
 /**
  * Key stores of issuers whose settings did not change carry over to the next state with their
  * keys, stale window and timers: a reload (or a logrotate SIGHUP) during an IdP outage keeps
- * serving the last good keys (SPEC §1.3). The verified-token cache is never carried over.
+ * serving the last good keys. The verified-token cache is never carried over.
  */
 function reusableStores(config: RuntimeConfig, previous: RuntimeState | undefined): Map<string, KeyStore> {
   const reuse = new Map<string, KeyStore>();
@@ -86,10 +91,15 @@ export async function buildState(config: RuntimeConfig, deps: StateDeps = {}, pr
   await Promise.all(fresh.map((store) => store.start()));
   return {
     config,
-    routes: compileRoutes(config.routes),
+    pipeline: { routes: compileRoutes(config.routes), chain, tokens: config.tokens },
     stores,
     verifier,
-    chain,
+    headerPolicy: compileHeaderPolicy({
+      cookieName: config.login?.cookie.name ?? config.tokens.cookie,
+      stripHeaders: config.stripHeaders,
+    }),
+    trustedSource: createSourceFilter(config.forwardAuth.trustedSources),
+    publicHost: config.publicUrl === undefined ? undefined : new URL(config.publicUrl).host.toLowerCase(),
     isReady: () => [...stores.values()].every((store) => store.isReady()),
     async close(keep) {
       for (const store of stores.values()) if (!keep?.has(store)) store.close();
@@ -98,8 +108,18 @@ export async function buildState(config: RuntimeConfig, deps: StateDeps = {}, pr
   };
 }
 
+/** Closes every plug-in, even after one failed; then throws naming the ones that failed. */
 async function closeChain(chain: readonly ChainEntry[]): Promise<void> {
+  const failed: string[] = [];
   for (const entry of chain) {
-    if (entry.kind === 'plugin') await entry.authenticator.close?.();
+    if (entry.kind !== 'plugin') continue;
+    try {
+      await entry.authenticator.close?.();
+    } catch {
+      failed.push(entry.authenticator.name);
+    }
+  }
+  if (failed.length > 0) {
+    throw Object.assign(new Error('a plug-in failed to close'), { code: 'ERR_PLUGIN_CLOSE', authenticator: failed.join(',') });
   }
 }

@@ -1,13 +1,13 @@
 /**
  * Records one access decision, once, after the terminal has chosen the status: the request
  * counter, the per-token counter, the verified-token cache counters, the decision latency and
- * the audit line (SPEC §7, §8). Labels come only from route names, the fixed reason set and
+ * the audit line (docs/operations.md). Labels come only from route names, the fixed reason set and
  * verified tokens.
  */
 import type { Decision } from '../pipeline/decide.js';
 import type { RequestInfo } from '../http/request-info.js';
-import type { AuditSink } from '../observe/audit.js';
-import type { Metrics } from '../observe/metrics.js';
+import type { AuditSink } from './audit.js';
+import type { Metrics } from './metrics.js';
 
 export interface Recorder {
   readonly metrics: Metrics;

@@ -1,0 +1,43 @@
+/**
+ * The forward-auth terminal (`forward_auth.path`, default `/_auth/verify`) for nginx
+ * `auth_request`, Traefik ForwardAuth and Envoy ext_authz: the caller must be a trusted source
+ * (by TCP peer address, never X-Forwarded-For); the original request is rebuilt from the
+ * forwarded headers and judged like a proxied one; an allowed request is answered 200 with
+ * the identity headers and a cache lifetime no longer than the token's.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readForwardedRequest } from '../http/forwarded-request.js';
+import { decide } from '../pipeline/decide.js';
+import { identityHeaders } from '../proxy/upstream-headers.js';
+import { refuseWith, reject, settle } from './settle.js';
+import type { Exchange, Granted } from './settle.js';
+
+/** Longest forward-auth cache lifetime; always bounded by the token's own exp. */
+const FORWARD_AUTH_MAX_AGE_SEC = 60;
+
+function answerHeaders(granted: Granted, requestId: string): Record<string, string> {
+  const headers: Record<string, string> = { 'x-request-id': requestId, 'content-length': '0' };
+  if (granted.outcome === 'allowed' && granted.identity) {
+    const forwardToken = granted.route.forwardToken;
+    Object.assign(headers, identityHeaders(granted.identity, { forwardToken, tokenHeader: 'x-auth-request-access-token' }));
+    const exp = granted.identity.exp;
+    const ttl = exp === undefined ? FORWARD_AUTH_MAX_AGE_SEC : Math.min(FORWARD_AUTH_MAX_AGE_SEC, Math.floor(exp - Date.now() / 1000));
+    headers['cache-control'] = ttl > 0 ? `private, max-age=${ttl}` : 'no-store';
+  } else {
+    headers['cache-control'] = granted.outcome === 'public' ? `private, max-age=${FORWARD_AUTH_MAX_AGE_SEC}` : 'no-store';
+  }
+  return headers;
+}
+
+export async function forwardAuth(req: IncomingMessage, res: ServerResponse, base: Exchange): Promise<void> {
+  const refuse = refuseWith(res, base, req.method);
+  if (!base.state.trustedSource(base.info.peerIp)) return reject(base, 'forbidden_source', refuse);
+  const forwarded = readForwardedRequest(req, base.info);
+  if (!forwarded.ok) return reject(base, forwarded.reason, refuse);
+  const x: Exchange = { ...base, info: forwarded.info };
+  await settle(x, await decide(x.info, x.state.pipeline), refuse, (granted) => {
+    res.writeHead(200, answerHeaders(granted, x.info.requestId));
+    res.end();
+    return 200;
+  });
+}
