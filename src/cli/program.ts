@@ -34,9 +34,17 @@ export function buildProgram(): Command {
 
   configOption(program.command('check').description('validate a config file and print every problem'))
     .option('--online', 'also fetch the discovery document and JWKS of each issuer')
-    .action(async (opts: { config?: string; online?: boolean }) => {
+    .option(
+      '--no-env',
+      'check without the environment (for CI without secrets): every ${NAME} without a default takes a placeholder ' +
+        'of the shape its key expects (an https URL under issuer, jwks_uri, public_url and upstream; 127.0.0.1:0 in ' +
+        'a listen address; a 32-byte string elsewhere, enough for cookie_secret) and is not reported; where no ' +
+        'placeholder fits (a number, a duration), write ${NAME:-default}',
+    )
+    .option('--json', 'print { "ok": bool, "problems": [{ file, line, col, path, message, severity }] } instead of lines')
+    .action(async (opts: { config?: string; online?: boolean; env: boolean; json?: boolean }) => {
       const { runCheck } = await import('./check.js');
-      process.exitCode = await runCheck(configFile(opts), { online: opts.online === true });
+      process.exitCode = await runCheck(configFile(opts), { online: opts.online === true, noEnv: !opts.env, json: opts.json === true });
     });
 
   configOption(program.command('verify').description('verify one token as serve would and print the decision'))
