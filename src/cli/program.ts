@@ -49,9 +49,14 @@ export function buildProgram(): Command {
 
   configOption(program.command('verify').description('verify one token as serve would and print the decision'))
     .argument('[token]', 'the token, or - to read it from standard input')
-    .action(async (token: string | undefined, opts: { config?: string }) => {
+    .option('--path <path>', 'judge a request to this path as serve would: route, route issuers, requirements')
+    .option('--method <method>', 'method of that request (default: GET)')
+    .option('--host <host>', 'Host of that request (for routes with match.host)')
+    .addHelpText('after', '\nExit status: 0 allowed, 1 denied (or an invalid config), 2 usage, 3 the issuer keys could not be loaded.')
+    .action(async (token: string | undefined, opts: { config?: string; path?: string; method?: string; host?: string }) => {
       const { runVerify } = await import('./verify.js');
-      process.exitCode = await runVerify(configFile(opts), token);
+      const { path, method, host } = opts;
+      process.exitCode = await runVerify(configFile(opts), token, { ...(path !== undefined ? { path } : {}), ...(method !== undefined ? { method } : {}), ...(host !== undefined ? { host } : {}) });
     });
 
   program
