@@ -12,14 +12,27 @@
  * - email_verified: with `email_verified: true`, the token must say its email is verified;
  * - issuers (`routes[].issuers`, checked by `trustsIssuer`): only tokens verified by a listed
  *   issuer; an identity from a plug-in has no configured issuer and is refused there.
- * A denial's `detail` names the failed kind (and, for claims, the configured path) and never
- * holds a claim value.
+ * A denial is a value naming the failed kind (`requirement`: roles, groups, scopes, claims,
+ * email_verified; the route issuer check is `issuer`) and, for claims, the configured path;
+ * it never holds a claim value.
  */
 import type { RouteConfig, RouteRequire } from '../config/types.js';
 import type { Identity } from '../identity/types.js';
 import { claimAt, emailVerified } from '../identity/claims.js';
 
-export type AuthzResult = { ok: true } | { ok: false; reason: 'insufficient_scope'; detail: string };
+/** The `require` kind a 403 failed (the audit `requirement`); `issuer` is `routes[].issuers`. */
+export type Requirement = 'roles' | 'groups' | 'scopes' | 'claims' | 'email_verified' | 'issuer';
+
+export type AuthzResult =
+  | { ok: true }
+  | {
+      ok: false;
+      reason: 'insufficient_scope';
+      requirement: Exclude<Requirement, 'issuer'>;
+      detail: string;
+      /** The configured claim path, for a `claims` failure. */
+      claim?: string;
+    };
 
 type Scalar = string | number | boolean | null;
 
@@ -44,7 +57,7 @@ function scopeTokens(value: unknown): string[] {
   return [];
 }
 
-function grantedScopes(claims: Identity['claims']): Set<string> {
+export function grantedScopes(claims: Identity['claims']): Set<string> {
   // `scope` is a space-separated string (RFC 8693 §4.2, RFC 9068); Azure AD and Okta use `scp`,
   // as a string or an array. Both claims are read the same way.
   const read = (name: string): string[] => (Object.hasOwn(claims, name) ? scopeTokens(claims[name]) : []);
@@ -67,23 +80,25 @@ function claimMatches(actual: unknown, expected: unknown): boolean {
   return matchesScalar(actual, expected);
 }
 
-function deny(detail: string): AuthzResult {
-  return { ok: false, reason: 'insufficient_scope', detail };
+function deny(requirement: Exclude<Requirement, 'issuer'>, detail: string, claim?: string): AuthzResult {
+  return claim === undefined
+    ? { ok: false, reason: 'insufficient_scope', requirement, detail }
+    : { ok: false, reason: 'insufficient_scope', requirement, detail, claim };
 }
 
 /** Checks a route's `require` block against an identity; `undefined` means no requirement. */
 export function authorize(identity: Identity, require: RouteRequire | undefined): AuthzResult {
   if (require === undefined) return { ok: true };
-  if (!anyOf(require.roles, (role) => identity.roles.includes(role))) return deny('missing role');
-  if (!anyOf(require.groups, (group) => inGroup(identity.groups, group))) return deny('missing group');
+  if (!anyOf(require.roles, (role) => identity.roles.includes(role))) return deny('roles', 'missing role');
+  if (!anyOf(require.groups, (group) => inGroup(identity.groups, group))) return deny('groups', 'missing group');
   if (require.scopes.length > 0) {
     const granted = grantedScopes(identity.claims);
-    if (!require.scopes.every((scope) => granted.has(scope))) return deny('missing scope');
+    if (!require.scopes.every((scope) => granted.has(scope))) return deny('scopes', 'missing scope');
   }
   for (const [path, expected] of Object.entries(require.claims)) {
-    if (!claimMatches(claimAt(identity.claims, path), expected)) return deny(`claim mismatch at ${path}`);
+    if (!claimMatches(claimAt(identity.claims, path), expected)) return deny('claims', `claim mismatch at ${path}`, path);
   }
-  if (require.emailVerified === true && emailVerified(identity.claims) !== true) return deny('email not verified');
+  if (require.emailVerified === true && emailVerified(identity.claims) !== true) return deny('email_verified', 'email not verified');
   return { ok: true };
 }
 

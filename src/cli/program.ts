@@ -34,16 +34,29 @@ export function buildProgram(): Command {
 
   configOption(program.command('check').description('validate a config file and print every problem'))
     .option('--online', 'also fetch the discovery document and JWKS of each issuer')
-    .action(async (opts: { config?: string; online?: boolean }) => {
+    .option(
+      '--no-env',
+      'check without the environment (for CI without secrets): every ${NAME} without a default takes a placeholder ' +
+        'of the shape its key expects (an https URL under issuer, jwks_uri, public_url and upstream; 127.0.0.1:0 in ' +
+        'a listen address; a 32-byte string elsewhere, enough for cookie_secret) and is not reported; where no ' +
+        'placeholder fits (a number, a duration), write ${NAME:-default}',
+    )
+    .option('--json', 'print { "ok": bool, "problems": [{ file, line, col, path, message, severity }] } instead of lines')
+    .action(async (opts: { config?: string; online?: boolean; env: boolean; json?: boolean }) => {
       const { runCheck } = await import('./check.js');
-      process.exitCode = await runCheck(configFile(opts), { online: opts.online === true });
+      process.exitCode = await runCheck(configFile(opts), { online: opts.online === true, noEnv: !opts.env, json: opts.json === true });
     });
 
   configOption(program.command('verify').description('verify one token as serve would and print the decision'))
     .argument('[token]', 'the token, or - to read it from standard input')
-    .action(async (token: string | undefined, opts: { config?: string }) => {
+    .option('--path <path>', 'judge a request to this path as serve would: route, route issuers, requirements')
+    .option('--method <method>', 'method of that request (default: GET)')
+    .option('--host <host>', 'Host of that request (for routes with match.host)')
+    .addHelpText('after', '\nExit status: 0 allowed, 1 denied (or an invalid config), 2 usage, 3 the issuer keys could not be loaded.')
+    .action(async (token: string | undefined, opts: { config?: string; path?: string; method?: string; host?: string }) => {
       const { runVerify } = await import('./verify.js');
-      process.exitCode = await runVerify(configFile(opts), token);
+      const { path, method, host } = opts;
+      process.exitCode = await runVerify(configFile(opts), token, { ...(path !== undefined ? { path } : {}), ...(method !== undefined ? { method } : {}), ...(host !== undefined ? { host } : {}) });
     });
 
   program

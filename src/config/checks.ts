@@ -47,6 +47,9 @@ const MESSAGES = {
   routeIssuer: 'names no configured issuer; use the name: of one of the issuers',
   trustForwarded:
     'trust_forwarded_headers trusts whoever connects to set X-Forwarded-*; list the addresses of your proxies in trusted_proxies: instead (e.g. trusted_proxies: [10.0.0.0/8])',
+  noRoutes: 'no routes: the main listener answers every request 404; add routes: (e.g. one with match: { path: / })',
+  noAudiences:
+    'no audiences: any token this issuer signs is accepted, also one meant for another client or API (Keycloak\'s "account"); add audiences: [<your API>]',
   modulePath: 'missing required key "path" for type: module; add path: ./plugins/<name>.js',
   jwtExtra: 'only type: module takes path and options; remove it',
   jwtTwice: 'the built-in jwt authenticator is listed twice; keep one',
@@ -251,9 +254,18 @@ function checkRest(doc: ConfigDoc, report: Report): void {
   for (const i of jwt.slice(1)) report(['authenticators', i], MESSAGES.jwtTwice);
 }
 
-/** What a valid document should change but may keep (`check` prints them and still exits 0). */
+/**
+ * What a valid document should change but may keep (`check` prints them and still exits 0):
+ * no routes, an issuer without audiences, the v1 `trust_forwarded_headers`.
+ */
 export function checkWarnings(doc: ConfigDoc): Finding[] {
-  return doc.trust_forwarded_headers ? [{ path: ['trust_forwarded_headers'], message: MESSAGES.trustForwarded }] : [];
+  const out: Finding[] = [];
+  if (doc.routes.length === 0) out.push({ path: ['routes'], message: MESSAGES.noRoutes });
+  doc.issuers.forEach((iss, i) => {
+    if (iss.audiences.length === 0) out.push({ path: ['issuers', i], message: MESSAGES.noAudiences });
+  });
+  if (doc.trust_forwarded_headers) out.push({ path: ['trust_forwarded_headers'], message: MESSAGES.trustForwarded });
+  return out;
 }
 
 /** Every cross-field problem of a schema-valid document. */

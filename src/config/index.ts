@@ -5,14 +5,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import { loadConfigText } from './load.js';
+import type { LoadOptions } from './load.js';
 import type { LoadResult, Problem } from './types.js';
 
 export { loadConfigText } from './load.js';
+export type { LoadOptions } from './load.js';
 export { parseDuration } from './duration.js';
 export type * from './types.js';
 
 /** Reads and loads `file`; an unreadable file is one problem at 1:1. */
-export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadResult> {
+export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Promise<LoadResult> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -21,7 +23,7 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = proc
     const message = `cannot read the config file (${code}); check the path and its permissions`;
     return { ok: false, problems: [{ file, line: 1, col: 1, path: '', message }] };
   }
-  return loadConfigText(text, file, env);
+  return loadConfigText(text, file, env, opts);
 }
 
 /** `FILE:LINE:COL path: message`, or `FILE:LINE:COL message` for a problem of the whole file. */

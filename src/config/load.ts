@@ -2,7 +2,9 @@
  * Loading one config text: YAML parse (syntax errors stop here), environment substitution,
  * the schema pass, the cross-field checks, then compilation. Every problem found is returned
  * at once, placed at its line and column and sorted in file order. A problem on a value whose
- * environment variable is unset hides the knock-on problems of that same value.
+ * environment variable is unset hides the knock-on problems of that same value. With
+ * `placeholders` (`check --no-env`) the environment is not read: unset variables take
+ * placeholders (env.ts) and are reported only where the placeholder does not fit.
  */
 import { resolve } from 'node:path';
 import { isAlias, LineCounter, parseDocument, visit } from 'yaml';
@@ -14,7 +16,12 @@ import type { Finding } from './locate.js';
 import type { LoadResult, Problem } from './types.js';
 import { validateSchema } from './validate.js';
 
-export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
+export interface LoadOptions {
+  /** Unset `${NAME}` values take placeholders instead of being problems (`check --no-env`). */
+  readonly placeholders?: boolean;
+}
+
+export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): LoadResult {
   const lines = new LineCounter();
   // The core schema: plain data only (no `!!binary`, no custom types).
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, schema: 'core', resolveKnownTags: false });
@@ -31,7 +38,8 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
     },
   });
   if (syntax.length > 0) return { ok: false, problems: syntax.sort(byPosition) };
-  const unset = substituteEnv(doc, env);
+  const placeholders = opts.placeholders === true;
+  const unset = substituteEnv(doc, env, placeholders);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });
@@ -42,10 +50,11 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
   const schema = validateSchema(data ?? {});
   const findings: Finding[] = schema.ok ? checkDocument(schema.doc) : schema.findings;
   const knockOn = (f: Finding) => unset.some((u) => isWithin(f.path, u.path));
-  const all = [...unset, ...findings.filter((f) => !knockOn(f))];
+  const unfit = (u: Finding) => findings.some((f) => isWithin(f.path, u.path));
+  const all = [...(placeholders ? unset.filter(unfit) : unset), ...findings.filter((f) => !knockOn(f))];
   if (!schema.ok || all.length > 0) {
     return { ok: false, problems: all.map((f) => toProblem(doc, lines, file, f)).sort(byPosition) };
   }
-  const warnings = checkWarnings(schema.doc).map((f) => toProblem(doc, lines, file, f));
+  const warnings = checkWarnings(schema.doc).map((f) => toProblem(doc, lines, file, f)).sort(byPosition);
   return { ok: true, config: compile(schema.doc, resolve(file)), warnings };
 }

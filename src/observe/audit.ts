@@ -2,8 +2,8 @@
  * The audit log sink (docs/operations.md): one JSON object per line, written off the request path.
  *
  * Enforces:
- * - every line carries all audit keys in a fixed order, `null` where unknown, and only those
- *   (plus `kind` when given); `path` loses its query string and fragment even if the caller
+ * - every line carries all audit keys in a fixed order, then `username` and `requirement`,
+ *   `null` where unknown, and only those (plus `kind` when given); `path` loses its query string and fragment even if the caller
  *   passed them, so no query-borne secret reaches the log;
  * - `write()` never blocks, awaits or throws: it serialises and enqueues; one batch at a time is
  *   handed to the stream and the next waits for its completion (backpressure), so a slow pipe
@@ -35,6 +35,10 @@ export interface AuditEvent {
   jti?: string;
   status?: number;
   duration_ms?: number;
+  /** The `claims.username` value (Keycloak's `preferred_username`): `user` is often a UUID. */
+  username?: string;
+  /** On a 403 (and a route-issuer refusal): the route requirement that failed. */
+  requirement?: string;
   kind?: string;
 }
 
@@ -89,6 +93,8 @@ export function auditLine(e: AuditEvent, time: Date): string {
     jti: e.jti ?? null,
     status: e.status ?? null,
     duration_ms: e.duration_ms ?? null,
+    username: e.username ?? null,
+    requirement: e.requirement ?? null,
   };
   if (e.kind !== undefined) line.kind = e.kind;
   return `${JSON.stringify(line)}\n`;

@@ -5,9 +5,15 @@
  * Enforces:
  * - names, types and label sets exactly as docs/operations.md lists them; `reason` '' is recorded as `none`;
  * - bounded cardinality of `portcullis_token_requests_total`: at most `tokenSeriesLimit` distinct
- *   (token, subject) pairs get their own series, later pairs fold into `token="other",
+ *   live (token, subject) pairs get their own series, later pairs fold into `token="other",
  *   subject="other"`; a token that did not verify is always `token="other", subject="unknown"`,
  *   so no label value ever comes from an unverified token;
+ * - the series of a token whose `exp` has passed are removed and its slot freed, so the limit
+ *   counts live tokens: a min-heap keyed by exp is swept when a token is admitted and when the
+ *   registry is collected (a scrape, or the cluster primary asking a worker) — O(1) while
+ *   nothing expired, never a scan per request;
+ * - `portcullis_jwks_last_success_timestamp_seconds{issuer}` is the time of the last
+ *   successful key fetch (max over cluster workers);
  * - `status_class` is `1xx`..`5xx`, or `error` when there was no upstream status.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -17,8 +23,9 @@ export type RequestDecision = 'allowed' | 'denied' | 'public';
 export interface Metrics {
   readonly registry: Registry;
   request(route: string, decision: RequestDecision, reason: string): void;
+  /** `exp` (seconds since the epoch) lets the token's series go once it has expired. */
   tokenRequest(
-    token: { fingerprint: string; subject: string } | undefined,
+    token: { fingerprint: string; subject: string; exp?: number } | undefined,
     result: 'valid' | 'invalid',
   ): void;
   authDuration(decision: string, seconds: number): void;
@@ -39,6 +46,8 @@ export interface MetricsOptions {
   tokenSeriesLimit: number;
   /** Register the prom-client default process metrics (default true). */
   defaultMetrics?: boolean;
+  /** Clock in milliseconds (default Date.now). */
+  now?: () => number;
 }
 
 /** Auth decisions are usually sub-millisecond (cache hits) and bounded by the JWKS timeout. */
@@ -66,8 +75,51 @@ export function statusClass(status: number): string {
     : 'error';
 }
 
+/** An admitted pair's series labels and when its token expires. */
+interface Admitted {
+  readonly token: string;
+  readonly subject: string;
+  readonly expSec: number;
+}
+
+/** A binary min-heap of (expSec, key): the next token to expire is always on top. */
+function createExpiryHeap() {
+  const heap: Array<{ expSec: number; key: string }> = [];
+  const swap = (i: number, j: number): void => {
+    [heap[i], heap[j]] = [heap[j]!, heap[i]!];
+  };
+  return {
+    push(entry: { expSec: number; key: string }): void {
+      heap.push(entry);
+      for (let i = heap.length - 1; i > 0; ) {
+        const parent = (i - 1) >> 1;
+        if (heap[parent]!.expSec <= heap[i]!.expSec) break;
+        swap(i, parent);
+        i = parent;
+      }
+    },
+    peek: () => heap[0],
+    pop(): void {
+      const last = heap.pop();
+      if (heap.length === 0 || last === undefined) return;
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let min = i;
+        if (l < heap.length && heap[l]!.expSec < heap[min]!.expSec) min = l;
+        if (r < heap.length && heap[r]!.expSec < heap[min]!.expSec) min = r;
+        if (min === i) break;
+        swap(i, min);
+        i = min;
+      }
+    },
+  };
+}
+
 export function createMetrics(opts: MetricsOptions): Metrics {
   let tokenSeriesLimit = checkLimit(opts.tokenSeriesLimit);
+  const now = opts.now ?? Date.now;
   const registry = new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -83,6 +135,9 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     help: 'Requests per token fingerprint and subject; past the series limit counted as token="other".',
     labelNames: ['token', 'subject', 'result'] as const,
     registers,
+    collect() {
+      sweepExpired();
+    },
   });
   const authDuration = new Histogram({
     name: 'portcullis_auth_duration_seconds',
@@ -108,6 +163,13 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     name: 'portcullis_jwks_keys',
     help: 'Keys currently held per issuer.',
     labelNames: ['issuer'] as const,
+    registers,
+  });
+  const jwksLastSuccess = new Gauge({
+    name: 'portcullis_jwks_last_success_timestamp_seconds',
+    help: 'Unix time of the last successful JWKS fetch per issuer; alert when its age nears max_stale.',
+    labelNames: ['issuer'] as const,
+    aggregator: 'max',
     registers,
   });
   const cacheHits = new Counter({
@@ -144,14 +206,35 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   });
 
   /** Admitted (token, subject) pairs in admission order, keyed `fingerprint \0 subject`. */
-  const admitted = new Map<string, { token: string; subject: string }>();
+  const admitted = new Map<string, Admitted>();
+  /** Expiry of every admitted pair; entries of pairs removed otherwise are skipped when popped. */
+  const expiries = createExpiryHeap();
 
-  function tokenLabels(token: { fingerprint: string; subject: string } | undefined) {
+  function forget(key: string, labels: Admitted): void {
+    admitted.delete(key);
+    tokenRequests.remove({ token: labels.token, subject: labels.subject, result: 'valid' });
+    tokenRequests.remove({ token: labels.token, subject: labels.subject, result: 'invalid' });
+  }
+
+  /** Removes the series of every admitted token whose exp has passed. */
+  function sweepExpired(): void {
+    const nowSec = now() / 1000;
+    for (let top = expiries.peek(); top !== undefined && top.expSec <= nowSec; top = expiries.peek()) {
+      expiries.pop();
+      const labels = admitted.get(top.key);
+      if (labels !== undefined && labels.expSec === top.expSec) forget(top.key, labels);
+    }
+  }
+
+  function tokenLabels(token: { fingerprint: string; subject: string; exp?: number } | undefined) {
     if (token === undefined) return { token: OTHER, subject: UNKNOWN_SUBJECT };
     const key = `${token.fingerprint}\0${token.subject}`;
     if (admitted.has(key)) return { token: token.fingerprint, subject: token.subject };
+    sweepExpired();
     if (admitted.size >= tokenSeriesLimit) return { token: OTHER, subject: OTHER };
-    admitted.set(key, { token: token.fingerprint, subject: token.subject });
+    const expSec = token.exp ?? Number.POSITIVE_INFINITY;
+    admitted.set(key, { token: token.fingerprint, subject: token.subject, expSec });
+    if (Number.isFinite(expSec)) expiries.push({ expSec, key });
     return { token: token.fingerprint, subject: token.subject };
   }
 
@@ -172,6 +255,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     jwksRefresh(issuer, result, cause, keys) {
       jwksRefreshes.inc({ issuer, result, cause });
       jwksKeys.set({ issuer }, keys);
+      if (result === 'ok') jwksLastSuccess.set({ issuer }, now() / 1000);
     },
     cacheHit: () => cacheHits.inc(),
     cacheMiss: () => cacheMisses.inc(),
@@ -193,9 +277,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
           kept += 1;
           continue;
         }
-        admitted.delete(key);
-        tokenRequests.remove({ ...labels, result: 'valid' });
-        tokenRequests.remove({ ...labels, result: 'invalid' });
+        forget(key, labels);
       }
     },
     async render() {

@@ -31,7 +31,8 @@ export function recordDecision(
   const token = decision.outcome === 'public' ? undefined : decision.token;
   if (token) {
     if (token.subject !== undefined) {
-      rec.metrics.tokenRequest({ fingerprint: token.fingerprint, subject: token.subject }, 'valid');
+      const exp = decision.outcome === 'public' ? undefined : decision.identity?.exp;
+      rec.metrics.tokenRequest({ fingerprint: token.fingerprint, subject: token.subject, ...(exp !== undefined ? { exp } : {}) }, 'valid');
     } else {
       rec.metrics.tokenRequest(undefined, 'invalid');
     }
@@ -52,11 +53,13 @@ export function recordDecision(
       path: info.path,
       client_ip: info.clientIp,
       ...(identity ? { user: identity.user } : {}),
+      ...(identity?.username !== undefined ? { username: identity.username } : {}),
       ...(token?.issuer ?? identity?.issuer ? { issuer: token?.issuer ?? identity?.issuer } : {}),
       ...(token ? { token: token.fingerprint } : {}),
       ...(token?.jti ? { jti: token.jti } : {}),
       status,
       duration_ms: Math.round(totalMs * 1000) / 1000,
+      ...(decision.outcome === 'denied' && decision.requirement !== undefined ? { requirement: decision.requirement } : {}),
     });
   }
 }

@@ -13,6 +13,7 @@ import type { RouteConfig } from '../config/types.js';
 import { isReason } from '../errors.js';
 import type { Reason } from '../errors.js';
 import { authorize, trustsIssuer } from '../authz/require.js';
+import type { Requirement } from '../authz/require.js';
 import type { AuthRequest } from '../authn/types.js';
 import type { Identity } from '../identity/types.js';
 import type { PipelineContext } from './context.js';
@@ -42,6 +43,10 @@ export type Decision =
       readonly route: RouteConfig | undefined;
       readonly reason: Reason;
       readonly detail?: string;
+      /** The route requirement a valid identity failed (403, or a route-issuer refusal). */
+      readonly requirement?: Requirement;
+      /** The configured claim path of a `claims` failure. */
+      readonly claim?: string;
       /** The `Allow` methods of a `method_not_allowed` denial. */
       readonly allow?: readonly string[];
       readonly identity?: Identity;
@@ -114,13 +119,12 @@ export async function decideForRoute(req: AuthRequest, ctx: PipelineContext, rou
   }
 
   if (!trustsIssuer(route, issuerName)) {
-    return { outcome: 'denied', route, reason: 'untrusted_issuer', detail: 'issuer not listed on the route', identity, ...(token ? { token } : {}) };
+    return { outcome: 'denied', route, reason: 'untrusted_issuer', detail: 'issuer not listed on the route', requirement: 'issuer', identity, ...(token ? { token } : {}) };
   }
   const verdict = authorize(identity, route.require);
   if (!verdict.ok) {
-    return token
-      ? { outcome: 'denied', route, reason: verdict.reason, detail: verdict.detail, identity, token }
-      : { outcome: 'denied', route, reason: verdict.reason, detail: verdict.detail, identity };
+    const { reason, detail, requirement } = verdict;
+    return { outcome: 'denied', route, reason, detail, requirement, ...(verdict.claim !== undefined ? { claim: verdict.claim } : {}), identity, ...(token ? { token } : {}) };
   }
   return token ? { outcome: 'allowed', route, identity, token } : { outcome: 'allowed', route, identity };
 }

@@ -59,7 +59,7 @@ export async function checkSigned(
 }
 
 /** Exact `iss` match; else the single issuer configured without `issuer`, if there is one. */
-function selectIssuer(issuers: readonly IssuerConfig[], iss: unknown): IssuerConfig | undefined {
+export function selectIssuer(issuers: readonly IssuerConfig[], iss: unknown): IssuerConfig | undefined {
   const exact = typeof iss === 'string' ? issuers.find((i) => i.issuer === iss) : undefined;
   if (exact !== undefined) return exact;
   const open = issuers.filter((i) => i.issuer === undefined);

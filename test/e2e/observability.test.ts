@@ -108,3 +108,57 @@ t.test('audit to an unwritable file: requests still succeed, the failure is repo
   t.ok(sample(s, 'portcullis_audit_write_errors_total') >= 1);
   t.equal((await http(`${h.sidecar.adminUrl}/healthz`)).status, 200);
 });
+
+t.test('operator fields: username on every access line, the failed requirement on a 403, the last-success gauge', async (t) => {
+  const startedSec = Math.floor(Date.now() / 1000);
+  const routes = `${ROUTES}
+  - name: staff
+    match: { path: /staff }
+    upstream: {{UPSTREAM}}
+    issuers: [idp]
+`;
+  const h = await harness(t, { routes });
+  const token = await h.mintToken({ preferred_username: 'bob.the.user', realm_access: { roles: ['user'] } });
+  const auth = { authorization: `Bearer ${token}` };
+  t.equal((await http(`${h.sidecar.url}/app`, { headers: auth })).status, 200);
+  t.equal((await http(`${h.sidecar.url}/admin`, { headers: auth })).status, 403);
+  t.equal((await http(`${h.sidecar.url}/staff`, { headers: auth })).status, 401);
+  const lines = await h.sidecar.waitForAudit((a) => a.event === 'access', 3);
+  const byRoute = (route: string) => lines.find((l) => l.route === route);
+  t.match(byRoute('app'), { user: 'user-1', username: 'bob.the.user', requirement: null, status: 200 });
+  t.match(byRoute('admin'), { reason: 'insufficient_scope', username: 'bob.the.user', requirement: 'roles', status: 403 });
+  t.match(byRoute('staff'), { reason: 'untrusted_issuer', username: 'bob.the.user', requirement: 'issuer', status: 401 });
+
+  const s = await scrape(h.sidecar.adminUrl);
+  for (const issuer of ['idp', 'test']) {
+    const at = sample(s, 'portcullis_jwks_last_success_timestamp_seconds', { issuer });
+    t.ok(at >= startedSec && at <= Date.now() / 1000 + 1, `${issuer}: the gauge holds the time of the start-up fetch (${at})`);
+  }
+});
+
+t.test('an expired token loses its series and frees its slot for a live token', async (t) => {
+  const h = await harness(t, { routes: ROUTES, extra: 'metrics:\n  token_series_limit: 2\n' });
+  const tok = 'portcullis_token_requests_total';
+  const expSec = Math.floor(Date.now() / 1000) + 3;
+  const short = [await h.mintToken({ sub: 'short-1', exp: expSec }), await h.mintToken({ sub: 'short-2', exp: expSec })];
+  for (const token of short) t.equal((await http(`${h.sidecar.url}/app`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+  const late = await h.mintToken({ sub: 'late', exp: expSec + 600 });
+  t.equal((await http(`${h.sidecar.url}/app`, { headers: { authorization: `Bearer ${late}` } })).status, 200);
+  let s = await scrape(h.sidecar.adminUrl);
+  t.equal(sample(s, tok, { token: tokenFingerprint(short[0]!), subject: 'short-1', result: 'valid' }), 1, 'a live token has its series');
+  t.equal(sample(s, tok, { token: 'other', subject: 'other', result: 'valid' }), 1, 'the third token found the limit full');
+
+  // Bounded wait: the short tokens expire three seconds after they were minted.
+  const deadline = Date.now() + 20_000;
+  while (series(s, tok).some((k) => k.includes('short-')) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    s = await scrape(h.sidecar.adminUrl);
+  }
+  t.notOk(series(s, tok).some((k) => k.includes('short-')), 'the expired tokens have no series left');
+
+  const fresh = await h.mintToken({ sub: 'fresh' });
+  t.equal((await http(`${h.sidecar.url}/app`, { headers: { authorization: `Bearer ${fresh}` } })).status, 200);
+  s = await scrape(h.sidecar.adminUrl);
+  t.equal(sample(s, tok, { token: tokenFingerprint(fresh), subject: 'fresh', result: 'valid' }), 1, 'a new token gets a real series, not other');
+  t.equal(sample(s, tok, { token: 'other', subject: 'other', result: 'valid' }), 1, 'other did not grow');
+});

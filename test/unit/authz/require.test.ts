@@ -81,11 +81,21 @@ const rows: { desc: string; identity?: Identity; require: RouteRequire | undefin
   { desc: 'claims fail while the rest hold', require: req({ roles: ['analyst'], scopes: ['openid'], claims: { org: 'x' } }), fail: 'claim mismatch at org' },
 ];
 
+/** The requirement a row's failure detail names: the audit `requirement`. */
+function requirementOf(fail: string): string {
+  const kinds: Record<string, string> = { 'missing role': 'roles', 'missing group': 'groups', 'missing scope': 'scopes', 'email not verified': 'email_verified' };
+  return kinds[fail] ?? 'claims';
+}
+
+function claimOf(fail: string): string | undefined {
+  return /^claim mismatch at (.+)$/.exec(fail)?.[1];
+}
+
 void t.test('authorize', (t) => {
   for (const row of rows) {
     const result = authorize(row.identity ?? base, row.require);
     if (row.fail === undefined) t.same(result, { ok: true }, row.desc);
-    else t.same(result, { ok: false, reason: 'insufficient_scope', detail: row.fail }, row.desc);
+    else t.same(result, { ok: false, reason: 'insufficient_scope', requirement: requirementOf(row.fail), detail: row.fail, ...(claimOf(row.fail) ? { claim: claimOf(row.fail) } : {}) }, row.desc);
   }
   t.end();
 });
@@ -105,7 +115,7 @@ t.test('email_verified and route issuers', async (t) => {
   t.same(authorize(withClaims({ email_verified: true }), need), { ok: true });
   t.same(authorize(withClaims({ email_verified: 'true' }), need), { ok: true }, 'the string form some IdPs send');
   for (const value of [false, 'false', undefined, 1, 'yes']) {
-    t.same(authorize(withClaims({ email_verified: value }), need), { ok: false, reason: 'insufficient_scope', detail: 'email not verified' }, String(value));
+    t.same(authorize(withClaims({ email_verified: value }), need), { ok: false, reason: 'insufficient_scope', requirement: 'email_verified', detail: 'email not verified' }, String(value));
   }
   const route = (issuers?: string[]) => ({ issuers }) as unknown as RouteConfig;
   t.ok(trustsIssuer(route(), 'staff'), 'no list: every issuer');

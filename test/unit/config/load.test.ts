@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { formatProblem, loadConfigFile, loadConfigText } from '../../../src/config/index.js';
+import { SECRET_PLACEHOLDER } from '../../../src/config/env.js';
 
 const ISSUER = 'issuers:\n  - name: idp\n    issuer: https://idp.example.com\n';
 
@@ -104,4 +105,59 @@ t.test('secrets from the environment never appear in a problem', async (t) => {
   const crossField = problems(text.replace(/\n(listen|mode|shutdown_timeout):.*/g, '').replace(/, same_site: "\$\{SECRET\}"/, ''), { SECRET: secret });
   t.ok(crossField.length >= 8, 'cross-field problems are reported');
   for (const line of [...schemaErrors, ...crossField]) t.notMatch(line, secret);
+});
+
+t.test('warnings: no routes, an issuer without audiences, trust_forwarded_headers; in file order', async (t) => {
+  const text = 'issuers:\n  - name: a\n    issuer: https://a.example\n  - name: b\n    issuer: https://b.example\n    audiences: [api]\ntrust_forwarded_headers: true\n';
+  const result = loadConfigText(text, 'w.yaml', {});
+  t.equal(result.ok, true);
+  const lines = result.ok ? (result.warnings ?? []).map(formatProblem) : [];
+  t.equal(lines.length, 3);
+  t.match(lines[0], /^w\.yaml:1:1 routes: no routes/);
+  t.match(lines[1], /^w\.yaml:2:5 issuers\[0\]: no audiences/);
+  t.match(lines[2], /^w\.yaml:7:26 trust_forwarded_headers: /);
+  const quiet = loadConfigText('issuers:\n  - name: a\n    issuer: https://a.example\n    audiences: [api]\nroutes:\n  - { name: r, match: { path: / } }\n', 'q.yaml', {});
+  t.same(quiet.ok ? quiet.warnings : undefined, [], 'a config with routes and audiences has none');
+});
+
+t.test('placeholders stand in for unset variables with the shape their key expects', async (t) => {
+  const text = `listen: 0.0.0.0:\${PORT}
+public_url: \${PUBLIC_URL}
+issuers:
+  - name: kc
+    issuer: https://\${KC_HOST}/realms/acme
+    audiences: [api]
+  - name: hs
+    issuer: https://hs.example
+    audiences: [api]
+    algorithms: [HS256]
+    secret: \${JWT_SECRET}
+routes:
+  - name: app
+    match: { path: / }
+    upstream: \${UPSTREAM}
+login:
+  issuer: kc
+  client_id: portcullis
+  client_secret: \${OIDC_CLIENT_SECRET}
+  browser: {}
+  cookie_secret: \${COOKIE_SECRET}
+shutdown_timeout: \${STOP:-5s}
+`;
+  const strict = loadConfigText(text, 'p.yaml', {});
+  t.equal(strict.ok, false, 'without placeholders the unset variables are problems');
+  const result = loadConfigText(text, 'p.yaml', {}, { placeholders: true });
+  t.ok(result.ok, result.ok ? 'placeholders fit' : result.problems.map(formatProblem).join('\n'));
+  if (!result.ok) return;
+  const { config } = result;
+  t.same(config.listen, { host: '127.0.0.1', port: 0 });
+  t.equal(config.publicUrl, 'https://placeholder.invalid');
+  t.equal(config.issuers[0]?.issuer, 'https://placeholder.invalid/realms/acme');
+  t.equal(config.issuers[1]?.secret, SECRET_PLACEHOLDER);
+  t.equal(Buffer.byteLength(SECRET_PLACEHOLDER), 32, 'as long as the shortest accepted secret');
+  t.equal(config.routes[0]?.upstream, 'https://placeholder.invalid');
+  t.equal(config.shutdownTimeoutMs, 5000, 'a default is still used');
+
+  const unfit = loadConfigText('issuers:\n  - name: kc\n    issuer: https://kc.example\nworkers: ${WORKERS}\n', 'u.yaml', {}, { placeholders: true });
+  t.same(unfit.ok ? [] : unfit.problems.map(formatProblem), ['u.yaml:4:10 workers: no placeholder fits the value of ${WORKERS} here; write ${WORKERS:-<a valid value>} to check without the environment']);
 });

@@ -1,4 +1,4 @@
-// Holds observe/audit.ts to SPEC §8: every key in a fixed order, no query strings, a sink that
+// Holds observe/audit.ts to SPEC §8 (and the operator fields username, requirement): every key in a fixed order, no query strings, a sink that
 // never throws or blocks, counts drops, reports a failing output once and recovers on reopen.
 import { mkdirSync, readFileSync, renameSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import type { AuditEvent } from '../../../src/observe/audit.js';
 
 const KEYS = [
   'time', 'event', 'request_id', 'decision', 'reason', 'route', 'method', 'host', 'path',
-  'client_ip', 'user', 'issuer', 'token', 'jti', 'status', 'duration_ms',
+  'client_ip', 'user', 'issuer', 'token', 'jti', 'status', 'duration_ms', 'username', 'requirement',
 ];
 const FIXED = new Date('2025-01-02T03:04:05.678Z');
 
@@ -40,13 +40,18 @@ void t.test('lines carry every SPEC §8 key in order, null where unknown', (t) =
   const rows: { desc: string; event: AuditEvent; want: Record<string, unknown> }[] = [
     {
       desc: 'a full access event',
-      event: { event: 'access', request_id: 'abc', decision: 'allowed', reason: 'none', route: 'api', method: 'GET', host: 'app.example.com', path: '/api/x', client_ip: '10.0.0.1', user: 'u1', issuer: 'https://idp', token: '0123456789ab', jti: 'j1', status: 200, duration_ms: 1.5 },
-      want: { time: FIXED.toISOString(), event: 'access', request_id: 'abc', decision: 'allowed', reason: 'none', route: 'api', method: 'GET', host: 'app.example.com', path: '/api/x', client_ip: '10.0.0.1', user: 'u1', issuer: 'https://idp', token: '0123456789ab', jti: 'j1', status: 200, duration_ms: 1.5 },
+      event: { event: 'access', request_id: 'abc', decision: 'allowed', reason: 'none', route: 'api', method: 'GET', host: 'app.example.com', path: '/api/x', client_ip: '10.0.0.1', user: 'u1', issuer: 'https://idp', token: '0123456789ab', jti: 'j1', status: 200, duration_ms: 1.5, username: 'alice' },
+      want: { time: FIXED.toISOString(), event: 'access', request_id: 'abc', decision: 'allowed', reason: 'none', route: 'api', method: 'GET', host: 'app.example.com', path: '/api/x', client_ip: '10.0.0.1', user: 'u1', issuer: 'https://idp', token: '0123456789ab', jti: 'j1', status: 200, duration_ms: 1.5, username: 'alice', requirement: null },
+    },
+    {
+      desc: 'a 403 names the requirement that failed',
+      event: { event: 'access', decision: 'denied', reason: 'insufficient_scope', user: 'u1', username: 'bob', status: 403, requirement: 'roles' },
+      want: { time: FIXED.toISOString(), event: 'access', request_id: null, decision: 'denied', reason: 'insufficient_scope', route: null, method: null, host: null, path: null, client_ip: null, user: 'u1', issuer: null, token: null, jti: null, status: 403, duration_ms: null, username: 'bob', requirement: 'roles' },
     },
     {
       desc: 'a bare config reload event',
       event: { event: 'config_reload' },
-      want: { time: FIXED.toISOString(), event: 'config_reload', request_id: null, decision: null, reason: null, route: null, method: null, host: null, path: null, client_ip: null, user: null, issuer: null, token: null, jti: null, status: null, duration_ms: null },
+      want: { time: FIXED.toISOString(), event: 'config_reload', request_id: null, decision: null, reason: null, route: null, method: null, host: null, path: null, client_ip: null, user: null, issuer: null, token: null, jti: null, status: null, duration_ms: null, username: null, requirement: null },
     },
   ];
   for (const row of rows) {

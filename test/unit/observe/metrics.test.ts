@@ -1,5 +1,6 @@
 // Holds observe/metrics.ts to SPEC §7: names, types and labels as listed, counts per label set,
-// and the cap on per-token series (no label from an unverified token, 'other' past the limit).
+// and the cap on per-token series (no label from an unverified token, 'other' past the limit,
+// expired tokens' series removed), the last-success gauge.
 import t from 'tap';
 import { createMetrics, statusClass } from '../../../src/observe/metrics.js';
 import type { Metrics } from '../../../src/observe/metrics.js';
@@ -58,6 +59,7 @@ void t.test('every SPEC §7 metric is exposed with its type and labels', async (
     { desc: 'upstream duration by route and status class', name: 'portcullis_upstream_duration_seconds', type: 'histogram', labels: ['le', 'route', 'status_class'], sample: 'portcullis_upstream_duration_seconds_bucket' },
     { desc: 'jwks refreshes by issuer, result, cause', name: 'portcullis_jwks_refresh_total', type: 'counter', labels: ['issuer', 'result', 'cause'], sample: 'portcullis_jwks_refresh_total' },
     { desc: 'jwks keys by issuer', name: 'portcullis_jwks_keys', type: 'gauge', labels: ['issuer'], sample: 'portcullis_jwks_keys' },
+    { desc: 'last successful key fetch by issuer', name: 'portcullis_jwks_last_success_timestamp_seconds', type: 'gauge', labels: ['issuer'], sample: 'portcullis_jwks_last_success_timestamp_seconds' },
     { desc: 'logins by kind and result', name: 'portcullis_logins_total', type: 'counter', labels: ['kind', 'result'], sample: 'portcullis_logins_total' },
     { desc: 'config reloads by result', name: 'portcullis_config_reloads_total', type: 'counter', labels: ['result'], sample: 'portcullis_config_reloads_total' },
   ];
@@ -189,4 +191,49 @@ void t.test('setTokenSeriesLimit applies a reloaded limit', async (t) => {
     t.throws(() => m.setTokenSeriesLimit(limit), { name: 'TypeError', message: 'tokenSeriesLimit must be a non-negative integer' }, desc);
     t.throws(() => createMetrics({ tokenSeriesLimit: limit }), TypeError, `${desc} at creation`);
   }
+});
+
+void t.test('the series of an expired token are removed and its slot freed', async (t) => {
+  let nowMs = 1_000_000_000_000;
+  const m = createMetrics({ tokenSeriesLimit: 2, defaultMetrics: false, now: () => nowMs });
+  const nowSec = nowMs / 1000;
+  const pair = (i: number, exp: number) => ({ fingerprint: `00000000000${i}`, subject: `u${i}`, exp });
+  m.tokenRequest(pair(1, nowSec + 60), 'valid');
+  m.tokenRequest(pair(2, nowSec + 300), 'valid');
+  m.tokenRequest(pair(3, nowSec + 300), 'valid');
+  t.equal(await value(m, 'portcullis_token_requests_total', { token: 'other', subject: 'other' }), 1, 'the limit of 2 is full');
+
+  nowMs += 61_000;
+  const tokens = async () => (await series(m, 'portcullis_token_requests_total')).map((s) => s.labels.token).sort();
+  t.same(await tokens(), ['000000000002', 'other'], 'a scrape after exp no longer shows the expired token');
+  m.tokenRequest(pair(4, nowSec + 600), 'valid');
+  t.equal(await value(m, 'portcullis_token_requests_total', { token: '000000000004', subject: 'u4' }), 1, 'the freed slot goes to a new live token');
+
+  nowMs += 10_000_000;
+  m.tokenRequest(pair(5, nowSec + 20_000), 'valid');
+  t.same(await tokens(), ['000000000005', 'other'], 'admitting a token sweeps the expired ones first');
+  m.tokenRequest({ fingerprint: '000000000006', subject: 'u6' }, 'valid');
+  m.setTokenSeriesLimit(1);
+  nowMs += 100_000_000;
+  t.same(await tokens(), ['other'], 'a pair removed by a lower limit leaves a stale heap entry that is skipped');
+  m.tokenRequest({ fingerprint: '000000000007', subject: 'u7' }, 'valid');
+  nowMs += 1e12;
+  t.same(await tokens(), ['000000000007', 'other'], 'a pair without exp stays until the limit says otherwise');
+});
+
+void t.test('the last-success gauge is the time of the last ok refresh, per issuer', async (t) => {
+  let nowMs = 1_700_000_000_000;
+  const m = createMetrics({ tokenSeriesLimit: 1, defaultMetrics: false, now: () => nowMs });
+  const gauge = 'portcullis_jwks_last_success_timestamp_seconds';
+  m.jwksRefresh('kc', 'error', 'startup', 0);
+  t.same(await series(m, gauge), [], 'no success yet: no series (alert on absence)');
+  m.jwksRefresh('kc', 'ok', 'startup', 2);
+  t.equal(await value(m, gauge, { issuer: 'kc' }), 1_700_000_000);
+  nowMs += 30_000;
+  m.jwksRefresh('kc', 'error', 'interval', 2);
+  t.equal(await value(m, gauge, { issuer: 'kc' }), 1_700_000_000, 'a failed refresh leaves it');
+  m.jwksRefresh('kc', 'ok', 'interval', 2);
+  m.jwksRefresh('other', 'ok', 'startup', 1);
+  t.equal(await value(m, gauge, { issuer: 'kc' }), 1_700_000_030);
+  t.equal(await value(m, gauge, { issuer: 'other' }), 1_700_000_030);
 });
