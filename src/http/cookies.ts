@@ -30,14 +30,19 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return cookies;
 }
 
-/** The `Cookie` header without any copy of `name`; undefined when no cookie is left. */
-export function removeCookie(header: string | undefined, name: string): string | undefined {
+/** The `Cookie` header without every cookie whose name `drop` accepts; undefined when none is left. */
+export function removeCookiesWhere(header: string | undefined, drop: (name: string | undefined) => boolean): string | undefined {
   if (header === undefined) return undefined;
   const kept: string[] = [];
   for (const pair of header.split(';')) {
     const trimmed = pair.trim();
-    if (trimmed === '' || pairName(trimmed) === name) continue;
+    if (trimmed === '' || drop(pairName(trimmed))) continue;
     kept.push(trimmed);
   }
   return kept.length === 0 ? undefined : kept.join('; ');
+}
+
+/** The `Cookie` header without any copy of `name`; undefined when no cookie is left. */
+export function removeCookie(header: string | undefined, name: string): string | undefined {
+  return removeCookiesWhere(header, (pair) => pair === name);
 }

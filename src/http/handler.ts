@@ -20,7 +20,8 @@ import type { OpLog } from '../observe/log.js';
 import type { Proxy } from '../proxy/proxy.js';
 import { createSourceFilter, readForwardedRequest } from '../forward-auth/endpoint.js';
 import type { Login } from '../login/index.js';
-import { parseCookies, removeCookie } from './cookies.js';
+import { isOwnCookie } from '../login/cookies-out.js';
+import { parseCookies, removeCookie, removeCookiesWhere } from './cookies.js';
 import { readRequestInfo } from './request-info.js';
 import type { RequestInfo } from './request-info.js';
 import { sendError, sendJson, sendSocketError } from './respond.js';
@@ -187,6 +188,16 @@ export function createHandlers(deps: HandlerDeps): {
       headers['cache-control'] = ttl > 0 ? `private, max-age=${ttl}` : 'no-store';
     } else {
       headers['cache-control'] = decision.outcome === 'public' ? 'private, max-age=60' : 'no-store';
+    }
+    // The request's cookies without portcullis' own: Traefik (authResponseHeaders) and Envoy
+    // (allowed_upstream_headers) replace the request's Cookie with it before the application.
+    if (req.headers.cookie !== undefined) {
+      const cookies = state.config.login?.cookie;
+      const tokenCookie = state.config.tokens.cookie;
+      headers.cookie =
+        removeCookiesWhere(req.headers.cookie, (name) =>
+          cookies === undefined ? name === tokenCookie : isOwnCookie(cookies, tokenCookie, name),
+        ) ?? '';
     }
     res.writeHead(200, headers);
     res.end();

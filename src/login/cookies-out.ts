@@ -8,6 +8,8 @@
  * - flow cookie `portcullis_flow_<first 8 chars of state>`: HttpOnly, SameSite=Lax (a Strict
  *   state cookie would be missing on the IdP's redirect back, oauth2-proxy#1663), Path = the
  *   callback path, host-only, Max-Age=600;
+ * - a request's portcullis cookies are recognised by these names (and auth cookie chunks
+ *   `<name>_<n>`), so forward-auth can hand a front proxy the `Cookie` header without them;
  * - clearing: the same Path and Domain with an empty value, Max-Age=0 and an Expires in the
  *   past, so every browser drops it.
  */
@@ -45,6 +47,16 @@ const flowAttrs = (c: CookieSettings, callbackPath: string): CookieAttributes =>
 
 export const refreshCookieName = (c: CookieSettings): string => `${c.name}_refresh`;
 export const flowCookieName = (state: string): string => `${FLOW_COOKIE_PREFIX}${state.slice(0, 8)}`;
+
+/**
+ * Whether a request cookie is one of portcullis' own: the auth cookie `tokenCookie` (the
+ * `tokens.cookie` name) or `c.name`, their chunks `<name>_<n>`, the refresh cookie, a flow cookie.
+ */
+export function isOwnCookie(c: CookieSettings, tokenCookie: string | false, name: string | undefined): boolean {
+  if (name === undefined) return false;
+  if (name.startsWith(FLOW_COOKIE_PREFIX) || name === refreshCookieName(c)) return true;
+  return [c.name, tokenCookie].some((base) => base !== false && (name === base || (name.startsWith(`${base}_`) && /^\d+$/.test(name.slice(base.length + 1)))));
+}
 
 /** Max-Age of the auth cookie: the configured maximum, capped by the token's own lifetime. */
 export function authCookie(c: CookieSettings, token: string, expiresInSec: number): string {

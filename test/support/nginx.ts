@@ -77,7 +77,8 @@ http {
 `;
 }
 
-function freePort(): Promise<number> {
+/** A port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -88,7 +89,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function accepts(port: number): Promise<boolean> {
+/** Whether 127.0.0.1:`port` accepts a TCP connection now. */
+export function accepts(port: number): Promise<boolean> {
   return new Promise((resolveConnect) => {
     const socket = connect(port, '127.0.0.1');
     socket.once('connect', () => {
