@@ -52,6 +52,8 @@ if (binary === undefined) {
 }
 
 async function suite(binary: string): Promise<void> {
+  // Traefik, portcullis and the IdP start on a busy 2-core machine.
+  t.setTimeout(600_000);
   t.comment(`Traefik ${traefikVersion(binary)} (${binary})`);
   const h = await harness(t, {
     routes: ROUTES,
