@@ -192,12 +192,8 @@ export function createHandlers(deps: HandlerDeps): {
     // The request's cookies without portcullis' own: Traefik (authResponseHeaders) and Envoy
     // (allowed_upstream_headers) replace the request's Cookie with it before the application.
     if (req.headers.cookie !== undefined) {
-      const cookies = state.config.login?.cookie;
-      const tokenCookie = state.config.tokens.cookie;
-      headers.cookie =
-        removeCookiesWhere(req.headers.cookie, (name) =>
-          cookies === undefined ? name === tokenCookie : isOwnCookie(cookies, tokenCookie, name),
-        ) ?? '';
+      const bases: (string | false)[] = [state.config.tokens.cookie, state.config.login?.cookie.name ?? false];
+      headers.cookie = removeCookiesWhere(req.headers.cookie, (name) => isOwnCookie(bases, name)) ?? '';
     }
     res.writeHead(200, headers);
     res.end();

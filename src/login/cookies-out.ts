@@ -49,13 +49,19 @@ export const refreshCookieName = (c: CookieSettings): string => `${c.name}_refre
 export const flowCookieName = (state: string): string => `${FLOW_COOKIE_PREFIX}${state.slice(0, 8)}`;
 
 /**
- * Whether a request cookie is one of portcullis' own: the auth cookie `tokenCookie` (the
- * `tokens.cookie` name) or `c.name`, their chunks `<name>_<n>`, the refresh cookie, a flow cookie.
+ * Whether a request cookie is one of portcullis' own: for each auth cookie name in `bases`
+ * (`tokens.cookie`, `login.cookie.name`), the cookie itself, its chunks `<name>_<n>` and its
+ * refresh cookie `<name>_refresh`; and every login-flow cookie.
  */
-export function isOwnCookie(c: CookieSettings, tokenCookie: string | false, name: string | undefined): boolean {
+export function isOwnCookie(bases: readonly (string | false)[], name: string | undefined): boolean {
   if (name === undefined) return false;
-  if (name.startsWith(FLOW_COOKIE_PREFIX) || name === refreshCookieName(c)) return true;
-  return [c.name, tokenCookie].some((base) => base !== false && (name === base || (name.startsWith(`${base}_`) && /^\d+$/.test(name.slice(base.length + 1)))));
+  if (name.startsWith(FLOW_COOKIE_PREFIX)) return true;
+  return bases.some((base) => {
+    if (base === false) return false;
+    if (name === base) return true;
+    const suffix = name.startsWith(`${base}_`) ? name.slice(base.length + 1) : undefined;
+    return suffix === 'refresh' || (suffix !== undefined && /^\d+$/.test(suffix));
+  });
 }
 
 /** Max-Age of the auth cookie: the configured maximum, capped by the token's own lifetime. */
