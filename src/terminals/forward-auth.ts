@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readForwardedRequest } from '../http/forwarded-request.js';
+import { withoutOwnCookies } from '../identity/own-credentials.js';
 import { decide } from '../pipeline/decide.js';
 import { identityHeaders } from '../proxy/upstream-headers.js';
 import { refuseWith, reject, settle } from './settle.js';
@@ -15,8 +16,8 @@ import type { Exchange, Granted } from './settle.js';
 /** Longest forward-auth cache lifetime; always bounded by the token's own exp. */
 const FORWARD_AUTH_MAX_AGE_SEC = 60;
 
-function answerHeaders(granted: Granted, requestId: string): Record<string, string> {
-  const headers: Record<string, string> = { 'x-request-id': requestId, 'content-length': '0' };
+function answerHeaders(granted: Granted, x: Exchange, cookie: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = { 'x-request-id': x.info.requestId, 'content-length': '0' };
   if (granted.outcome === 'allowed' && granted.identity) {
     const forwardToken = granted.route.forwardToken;
     Object.assign(headers, identityHeaders(granted.identity, { forwardToken, tokenHeader: 'x-auth-request-access-token' }));
@@ -26,6 +27,9 @@ function answerHeaders(granted: Granted, requestId: string): Record<string, stri
   } else {
     headers['cache-control'] = granted.outcome === 'public' ? `private, max-age=${FORWARD_AUTH_MAX_AGE_SEC}` : 'no-store';
   }
+  // The request's cookies without portcullis' own: Traefik (authResponseHeaders) and Envoy
+  // (allowed_upstream_headers) put this Cookie header on the request before the application.
+  if (cookie !== undefined) headers.cookie = withoutOwnCookies(cookie, x.state.headerPolicy.cookieName) ?? '';
   return headers;
 }
 
@@ -36,7 +40,7 @@ export async function forwardAuth(req: IncomingMessage, res: ServerResponse, bas
   if (!forwarded.ok) return reject(base, forwarded.reason, refuse);
   const x: Exchange = { ...base, info: forwarded.info };
   await settle(x, await decide(x.info, x.state.pipeline), refuse, (granted) => {
-    res.writeHead(200, answerHeaders(granted, x.info.requestId));
+    res.writeHead(200, answerHeaders(granted, x, req.headers.cookie));
     res.end();
     return 200;
   });

@@ -47,6 +47,17 @@ t.test('Traefik headers, valid token: 200 with identity headers and a bounded ca
   t.ok(maxAge > 0 && maxAge <= 60, `max-age ${maxAge} bounded`);
 });
 
+t.test('the 200 answer carries the request cookies without portcullis\' own, for the proxy to pass on', async (t) => {
+  const cookie = `app=1; access_token=${alice}; access_token_1=chunk; access_token_refresh=sealed; portcullis_flow_abcdefgh=f; access_token_x=keep`;
+  const res = await http(verify, { headers: traefik('/orders', { cookie }) });
+  t.equal(res.status, 200, 'the auth cookie authenticates');
+  t.equal(res.headers.cookie, 'app=1; access_token_x=keep');
+  const only = await http(verify, { headers: traefik('/orders', { cookie: `access_token=${alice}` }) });
+  t.equal(only.headers.cookie, '', 'an empty Cookie when none of the application\'s is left');
+  const none = await http(verify, { headers: traefik('/orders', { authorization: `Bearer ${alice}` }) });
+  t.equal(none.headers.cookie, undefined, 'no Cookie answer without request cookies');
+});
+
 t.test('nginx headers (X-Original-URI / X-Original-Method with Host)', async (t) => {
   const ok = await http(verify, {
     headers: { host: 'api.example.com', 'x-original-uri': '/x', 'x-original-method': 'POST', authorization: `Bearer ${alice}` },

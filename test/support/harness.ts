@@ -7,7 +7,7 @@
 import type { Test } from 'tap';
 import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import { startDevIdp } from '../../src/dev/idp.js';
-import type { DevIdp } from '../../src/dev/idp.js';
+import type { DevIdp, DevIdpOptions } from '../../src/dev/idp.js';
 import { startEchoUpstream } from '../../src/dev/echo-upstream.js';
 import type { EchoUpstream } from '../../src/dev/echo-upstream.js';
 import { rsaKey } from './keys.js';
@@ -39,6 +39,8 @@ export interface HarnessOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** How long to wait for the ready line (a `workers:` cluster starts slower on a busy machine). */
   readonly readyTimeoutMs?: number;
+  /** Options of the dev IdP (a fixed client secret or redirect URI the `extra` YAML names). */
+  readonly idp?: DevIdpOptions;
 }
 
 /** Routes YAML shared by many suites: public `/public`, optionally admin-only `/admin`, and a catch-all `app`. */
@@ -82,7 +84,7 @@ ${typeof opts.extra === 'function' ? opts.extra(idp) : (opts.extra ?? '')}
 
 export async function harness(t: Test, opts: HarnessOptions): Promise<Harness> {
   const key = rsaKey();
-  const [idp, upstream, jwks] = await Promise.all([startDevIdp(), startEchoUpstream(), startJwksServer([key.jwk])]);
+  const [idp, upstream, jwks] = await Promise.all([startDevIdp(opts.idp), startEchoUpstream(), startJwksServer([key.jwk])]);
   const yaml = baseConfig(idp, jwks, opts, upstream.url);
   let sidecar: SidecarProcess;
   try {

@@ -12,7 +12,7 @@ export interface HttpResponse {
 
 export function http(
   url: string,
-  opts: { method?: string; headers?: OutgoingHttpHeaders; body?: string; rawPath?: string } = {},
+  opts: { method?: string; headers?: OutgoingHttpHeaders; body?: string; rawPath?: string; localAddress?: string } = {},
 ): Promise<HttpResponse> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
@@ -24,6 +24,7 @@ export function http(
         path: opts.rawPath ?? `${u.pathname}${u.search}`,
         headers: opts.headers,
         agent: false,
+        ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }),
       },
       (res) => {
         let body = '';

@@ -77,7 +77,8 @@ http {
 `;
 }
 
-function accepts(port: number): Promise<boolean> {
+/** Whether 127.0.0.1:`port` accepts a TCP connection now. */
+export function accepts(port: number): Promise<boolean> {
   return new Promise((resolveConnect) => {
     const socket = connect(port, '127.0.0.1');
     socket.once('connect', () => {
