@@ -56,6 +56,7 @@ function issuer(d: IssuerDoc): IssuerConfig {
     },
     claims: d.claims,
     secret: d.secret,
+    allowHttp: d.allow_http,
   };
 }
 
@@ -139,6 +140,8 @@ export function compile(doc: ConfigDoc, file: string): RuntimeConfig {
     trustedProxies: doc.trusted_proxies,
     stripHeaders: [...new Set([...DEFAULT_STRIP_HEADERS, ...doc.strip_headers.map((h) => h.toLowerCase())])],
     shutdownTimeoutMs: ms(doc.shutdown_timeout),
+    shutdownDelayMs: ms(doc.shutdown_delay),
+    clientBodyTimeoutMs: ms(doc.client_body_timeout),
     workers: doc.workers,
   });
 }

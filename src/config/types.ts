@@ -40,6 +40,8 @@ export interface IssuerConfig {
   readonly claims: ClaimPaths;
   /** Shared secret for HS* algorithms (then there is no JWKS). */
   readonly secret: string | undefined;
+  /** `allow_http`: an `http://` issuer or JWKS URL is accepted beyond loopback hosts. */
+  readonly allowHttp: boolean;
 }
 
 export type AuthenticatorConfig =
@@ -151,6 +153,10 @@ export interface RuntimeConfig {
   /** Client header names (lower-case) removed before proxying besides `x-auth-request-*`: the built-in list plus `strip_headers`. */
   readonly stripHeaders: readonly string[];
   readonly shutdownTimeoutMs: number;
+  /** After SIGTERM/SIGINT, how long both listeners keep accepting while /readyz says 503. */
+  readonly shutdownDelayMs: number;
+  /** Longest pause in a client request body before the request ends with 408. */
+  readonly clientBodyTimeoutMs: number;
   /** Worker processes (node:cluster); 1 means none. */
   readonly workers: number;
 }
