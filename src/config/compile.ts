@@ -78,6 +78,7 @@ function route(d: RouteDoc): RouteConfig {
     forwardToken: d.forward_token,
     stripPrefix: d.strip_prefix,
     timeoutMs: ms(d.timeout),
+    upstreamConnections: d.upstream_connections,
   };
 }
 

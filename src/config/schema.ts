@@ -67,6 +67,9 @@ const Authenticator = closed(
   false,
 );
 
+/** A route's default connection budget towards its upstream. */
+export const DEFAULT_UPSTREAM_CONNECTIONS = 128;
+
 const Route = closed(
   {
     name: str(),
@@ -87,6 +90,8 @@ const Route = closed(
     forward_token: bool(false),
     strip_prefix: bool(false),
     timeout: duration('60s'),
+    /** Most connections this route keeps to its upstream; more requests wait (within `timeout`). */
+    upstream_connections: int(DEFAULT_UPSTREAM_CONNECTIONS, 1, 65_536),
   },
   false,
 );

@@ -82,6 +82,8 @@ export interface RouteConfig {
   readonly forwardToken: boolean;
   readonly stripPrefix: boolean;
   readonly timeoutMs: number;
+  /** Connection budget of this route towards its upstream (its own pool); `upstream_connections`. */
+  readonly upstreamConnections?: number;
 }
 
 export interface CookieSettings {

@@ -7,15 +7,26 @@
  *   of the client's reaches the upstream unfiltered.
  * - The upstream receives the normalised path that was judged (optionally without the route
  *   prefix), with the original query string.
- * - The route timeout bounds the wait for the upstream's response headers: 504
- *   `upstream_timeout`; a refused or reset connection before the response is 502
- *   `upstream_unavailable`; a failure after the response started closes the connection.
+ * - Each route has its own connection pool per upstream origin, bounded by the route's
+ *   `upstream_connections`: one route's slow clients fill only their own route's budget and
+ *   never starve another route's requests to the same upstream.
+ * - The route timeout runs from the moment the request is dispatched, so waiting for a free
+ *   pooled connection counts (undici's own `headersTimeout` only starts once the request is
+ *   written on a connection): no response headers within it is 504 `upstream_timeout`, never a
+ *   hang; it is also the longest pause allowed in the upstream's response body. A refused or
+ *   reset connection before the response is 502 `upstream_unavailable`; a failure after the
+ *   response started closes the client's connection.
+ * - A client request body that sends nothing for `client_body_timeout` (while portcullis is
+ *   ready to read it) aborts the upstream request, freeing its connection, and is answered 408
+ *   `request_timeout` on a connection that is then closed.
  * - A client that goes away aborts the upstream request (no leaked upstream sockets).
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { Agent } from 'undici';
+import { PassThrough } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
+import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import { DEFAULT_UPSTREAM_CONNECTIONS } from '../config/schema.js';
 import type { RouteConfig } from '../config/types.js';
 import type { Reason } from '../errors.js';
 
@@ -23,7 +34,7 @@ export interface ProxyResult {
   /** Upstream status, or 0 when no response arrived. */
   readonly status: number;
   /** Set when portcullis must answer itself (nothing was sent yet). */
-  readonly failure?: Extract<Reason, 'upstream_unavailable' | 'upstream_timeout'>;
+  readonly failure?: Extract<Reason, 'upstream_unavailable' | 'upstream_timeout' | 'request_timeout'>;
   /** Error code for the operational log. */
   readonly code?: string;
 }
@@ -68,6 +79,37 @@ export function upstreamPath(route: RouteConfig, base: string, path: string, que
   return `${prefix}${rest}${query}`;
 }
 
+/** Why portcullis itself aborted an upstream exchange (the abort signal's reason). */
+const ROUTE_TIMEOUT = Symbol('route timeout');
+const BODY_STALLED = Symbol('client body stalled');
+
+/**
+ * The client's body as the upstream request body, watched for stalls: `onStall` runs when no
+ * byte arrived for `ms` while portcullis was ready to read (a body held back because the
+ * upstream or the pool is not reading yet is not the client's fault). The pipe buffers what
+ * arrives before undici starts reading, so nothing is lost.
+ */
+function watchedBody(req: IncomingMessage, ms: number, onStall: () => void): { body: Readable; stop(): void } {
+  const body = new PassThrough();
+  req.pipe(body);
+  const stop = (): void => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    req.off('end', stop);
+    req.off('close', stop);
+  };
+  const timer = setTimeout(function check() {
+    if (req.isPaused()) return void timer.refresh();
+    stop();
+    onStall();
+  }, ms);
+  const onData = (): void => void timer.refresh();
+  req.on('data', onData);
+  req.once('end', stop);
+  req.once('close', stop);
+  return { body, stop };
+}
+
 function errorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'ERR_UPSTREAM';
@@ -93,8 +135,14 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-export function createProxy(opts: { connections?: number } = {}): Proxy {
-  const agent = new Agent({ connections: opts.connections ?? 256, keepAliveTimeout: 4_000, pipelining: 1 });
+export interface ProxyOptions {
+  /** The current `client_body_timeout` (it may change on reload). */
+  clientBodyTimeoutMs(): number;
+}
+
+export function createProxy(opts: ProxyOptions): Proxy {
+  /** One pool per route and upstream origin; a reload with the same route reuses it. */
+  const pools = new Map<string, Pool>();
   const targets = new Map<string, { origin: string; base: string }>();
 
   function target(upstream: string): { origin: string; base: string } {
@@ -105,6 +153,17 @@ export function createProxy(opts: { connections?: number } = {}): Proxy {
       targets.set(upstream, t);
     }
     return t;
+  }
+
+  function pool(route: RouteConfig, origin: string): Pool {
+    const connections = route.upstreamConnections ?? DEFAULT_UPSTREAM_CONNECTIONS;
+    const key = `${route.name}\n${origin}\n${connections}`;
+    let p = pools.get(key);
+    if (!p) {
+      p = new Pool(origin, { connections, keepAliveTimeout: 4_000, pipelining: 1 });
+      pools.set(key, p);
+    }
+    return p;
   }
 
   return {
@@ -121,20 +180,23 @@ export function createProxy(opts: { connections?: number } = {}): Proxy {
         if (!res.writableFinished) controller.abort();
       };
       res.once('close', onClose);
+      const watched = hasBody ? watchedBody(req, opts.clientBodyTimeoutMs(), () => controller.abort(BODY_STALLED)) : undefined;
+      // Started at dispatch: a request queued for a free pooled connection is timed too.
+      const timer = setTimeout(() => controller.abort(ROUTE_TIMEOUT), route.timeoutMs);
       let status = 0;
       return new Promise<ProxyResult>((resolve) => {
-        agent.stream(
+        pool(route, origin).stream(
           {
-            origin,
             path: upstreamPath(route, base, path, query),
             method: req.method ?? 'GET',
             headers: headers as Record<string, string | string[]>,
-            body: hasBody ? req : null,
+            body: watched?.body ?? null,
             headersTimeout: route.timeoutMs,
             bodyTimeout: route.timeoutMs,
             signal: controller.signal,
           },
           ({ statusCode, headers: upstreamHeaders }) => {
+            clearTimeout(timer);
             status = statusCode;
             const out = responseHeaders(upstreamHeaders);
             // Cookies portcullis set already (a session refresh) are kept beside the upstream's.
@@ -144,13 +206,21 @@ export function createProxy(opts: { connections?: number } = {}): Proxy {
             return res;
           },
           (err) => {
+            clearTimeout(timer);
+            watched?.stop();
             res.off('close', onClose);
             if (!err) return resolve({ status });
-            const code = errorCode(err);
-            if (controller.signal.aborted) return resolve({ status, code: 'client_aborted' });
+            const reason: unknown = controller.signal.reason;
+            const code = reason === ROUTE_TIMEOUT ? 'UND_ERR_HEADERS_TIMEOUT' : reason === BODY_STALLED ? 'client_body_timeout' : errorCode(err);
+            if (controller.signal.aborted && reason !== ROUTE_TIMEOUT && reason !== BODY_STALLED) return resolve({ status, code: 'client_aborted' });
             if (status !== 0 || res.headersSent) {
               res.destroy();
               return resolve({ status, code });
+            }
+            // The rest of a stalled body is never read: the connection closes after the answer.
+            if (reason === BODY_STALLED) {
+              res.shouldKeepAlive = false;
+              return resolve({ status: 0, failure: 'request_timeout', code });
             }
             const failure = TIMEOUT_CODES.has(code) ? 'upstream_timeout' : 'upstream_unavailable';
             return resolve({ status: 0, failure, code });
@@ -163,20 +233,19 @@ export function createProxy(opts: { connections?: number } = {}): Proxy {
       const { origin, base } = target(route.upstream ?? '');
       // undici sets `connection: upgrade` and `upgrade: websocket` itself and refuses copies.
       const { connection: _connection, upgrade: _upgrade, ...rest } = headers;
-      const data = await agent.upgrade({
-        origin,
+      const data = await pool(route, origin).upgrade({
         path: upstreamPath(route, base, path, query),
         method: 'GET',
         headers: rest as Record<string, string | string[]>,
         protocol: 'websocket',
         // The route timeout bounds the wait for the upstream's 101, as for plain requests.
         signal: AbortSignal.any([signal, AbortSignal.timeout(route.timeoutMs)]),
-      } as Dispatcher.UpgradeOptions & { origin: string });
+      } satisfies Dispatcher.UpgradeOptions);
       return { headers: data.headers, socket: data.socket };
     },
 
-    close() {
-      return agent.close();
+    async close() {
+      await Promise.all([...pools.values()].map((p) => p.close()));
     },
   };
 }

@@ -2,8 +2,11 @@
  * Assembles a running sidecar from a compiled config: metrics, audit sink, runtime state,
  * the main listener (proxy, forward-auth, login) and the admin listener. `reload` builds a new
  * state and swaps it atomically (the old one keeps serving until then and on failure);
- * `shutdown` turns `/readyz` to 503, stops accepting, lets in-flight requests finish up to
- * `shutdown_timeout`, then closes what is left.
+ * `shutdown` turns `/readyz` to 503 at once, keeps both listeners accepting for
+ * `shutdown_delay` (load balancers and the Kubernetes endpoints controller need that long to
+ * stop sending), then stops the main listener, lets in-flight requests finish up to
+ * `shutdown_timeout`, closes what is left, and closes the admin listener last: it answers
+ * `/readyz` 503 until the process exits.
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -40,12 +43,25 @@ export interface Sidecar {
   shutdown(): Promise<void>;
 }
 
-/** Node server limits set on purpose (SECURITY.md "Leaks and limits"). */
+/**
+ * node:http server limits, chosen on purpose:
+ * - `headersTimeout` 20 s: a client must send its whole request head within it (slowloris on
+ *   the headers); no legitimate client needs longer.
+ * - `requestTimeout` 0 (off): it bounds the receipt of the whole request, body included, so any
+ *   finite value would cut a legitimate long upload on a slow link. Stalls are what must be
+ *   bounded, and `client_body_timeout` does that for every proxied body (408); the bodies
+ *   portcullis reads itself (login forms) are capped at 16 KiB.
+ * - `keepAliveTimeout` 65 s: longer than the idle timeout of the usual proxies in front (nginx
+ *   upstream keep-alive and cloud load balancers, 60 s), so the proxy closes an idle
+ *   connection first; otherwise it may send a request just as portcullis closes the
+ *   connection and answer its client 502. While draining, connections close after their
+ *   answer anyway.
+ */
 const SERVER_LIMITS = {
   maxHeaderSize: 16 * 1024,
   headersTimeout: 20_000,
-  requestTimeout: 300_000,
-  keepAliveTimeout: 5_000,
+  requestTimeout: 0,
+  keepAliveTimeout: 65_000,
 } as const;
 
 function addressOf(server: Server): string {
@@ -79,6 +95,9 @@ export async function startSidecar(
 
   let current = await buildState(config, { events, pluginLog });
   let audit = openAudit(config.audit.output);
+  /** From the stop signal on: `/readyz` answers 503. */
+  let stopping = false;
+  /** After `shutdown_delay`: the main listener stops accepting; answers close their connection. */
   let draining = false;
   const recorder = {
     get metrics() {
@@ -88,7 +107,7 @@ export async function startSidecar(
       return audit;
     },
   };
-  const proxy = createProxy();
+  const proxy = createProxy({ clientBodyTimeoutMs: () => current.config.clientBodyTimeoutMs });
   const login = createLogin({ recorder, log, ...(deps.throttle ? { throttle: deps.throttle } : {}) });
   const tunnels = new Set<Duplex>();
   const handlers = createHandlers({ state: () => current, proxy, recorder, log, login, draining: () => draining, tunnels });
@@ -109,7 +128,7 @@ export async function startSidecar(
     createAdminHandler({
       render: () => metrics.render(),
       notReadyReason: () => {
-        if (draining) return 'shutting down';
+        if (stopping) return 'shutting down';
         const waiting = [...current.stores.values()].filter((s) => !s.isReady()).map((s) => s.name);
         return waiting.length > 0 ? `keys not loaded for issuer(s): ${waiting.join(', ')}` : undefined;
       },
@@ -132,7 +151,7 @@ export async function startSidecar(
     listen: addressOf(main),
     admin: withAdmin ? addressOf(admin) : '',
     metrics,
-    isReady: () => !draining && current.isReady(),
+    isReady: () => !stopping && current.isReady(),
     state: () => current,
     async reload(next) {
       const previous = current;
@@ -153,16 +172,14 @@ export async function startSidecar(
       audit.write(event);
     },
     async shutdown() {
+      stopping = true;
+      const delayMs = current.config.shutdownDelayMs;
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       draining = true;
-      const closed = Promise.all([
-        new Promise<void>((resolve) => main.close(() => resolve())),
-        new Promise<void>((resolve) => (withAdmin ? admin.close(() => resolve()) : resolve())),
-      ]);
+      const closed = new Promise<void>((resolve) => main.close(() => resolve()));
       main.closeIdleConnections();
-      admin.closeIdleConnections();
       const timer = setTimeout(() => {
         main.closeAllConnections();
-        admin.closeAllConnections();
         // Upgraded sockets are no longer the HTTP server's: close the WebSocket tunnels too.
         for (const socket of tunnels) socket.destroy();
       }, current.config.shutdownTimeoutMs);
@@ -172,6 +189,11 @@ export async function startSidecar(
       await proxy.close();
       await current.close();
       await audit.close();
+      if (withAdmin) {
+        const adminClosed = new Promise<void>((resolve) => admin.close(() => resolve()));
+        admin.closeAllConnections();
+        await adminClosed;
+      }
     },
   };
 }
