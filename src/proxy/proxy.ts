@@ -16,19 +16,19 @@
  *   hang; it is also the longest pause allowed in the upstream's response body. A refused or
  *   reset connection before the response is 502 `upstream_unavailable`; a failure after the
  *   response started closes the client's connection.
- * - A client request body that sends nothing for `client_body_timeout` (while portcullis is
- *   ready to read it) aborts the upstream request, freeing its connection, and is answered 408
- *   `request_timeout` on a connection that is then closed.
+ * - A client request body that stalls past `client_body_timeout` (client-body.ts) aborts the
+ *   upstream request, freeing its connection, and is answered 408 `request_timeout` on a
+ *   connection that is then closed.
  * - A client that goes away aborts the upstream request (no leaked upstream sockets).
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { PassThrough } from 'node:stream';
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { DEFAULT_UPSTREAM_CONNECTIONS } from '../config/schema.js';
 import type { RouteConfig } from '../config/types.js';
 import type { Reason } from '../errors.js';
+import { onClientBodyStall } from './client-body.js';
 
 export interface ProxyResult {
   /** Upstream status, or 0 when no response arrived. */
@@ -83,33 +83,6 @@ export function upstreamPath(route: RouteConfig, base: string, path: string, que
 const ROUTE_TIMEOUT = Symbol('route timeout');
 const BODY_STALLED = Symbol('client body stalled');
 
-/**
- * The client's body as the upstream request body, watched for stalls: `onStall` runs when no
- * byte arrived for `ms` while portcullis was ready to read (a body held back because the
- * upstream or the pool is not reading yet is not the client's fault). The pipe buffers what
- * arrives before undici starts reading, so nothing is lost.
- */
-function watchedBody(req: IncomingMessage, ms: number, onStall: () => void): { body: Readable; stop(): void } {
-  const body = new PassThrough();
-  req.pipe(body);
-  const stop = (): void => {
-    clearTimeout(timer);
-    req.off('data', onData);
-    req.off('end', stop);
-    req.off('close', stop);
-  };
-  const timer = setTimeout(function check() {
-    if (req.isPaused()) return void timer.refresh();
-    stop();
-    onStall();
-  }, ms);
-  const onData = (): void => void timer.refresh();
-  req.on('data', onData);
-  req.once('end', stop);
-  req.once('close', stop);
-  return { body, stop };
-}
-
 function errorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'ERR_UPSTREAM';
@@ -135,12 +108,7 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-export interface ProxyOptions {
-  /** The current `client_body_timeout` (it may change on reload). */
-  clientBodyTimeoutMs(): number;
-}
-
-export function createProxy(opts: ProxyOptions): Proxy {
+export function createProxy(): Proxy {
   /** One pool per route and upstream origin; a reload with the same route reuses it. */
   const pools = new Map<string, Pool>();
   const targets = new Map<string, { origin: string; base: string }>();
@@ -180,7 +148,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
         if (!res.writableFinished) controller.abort();
       };
       res.once('close', onClose);
-      const watched = hasBody ? watchedBody(req, opts.clientBodyTimeoutMs(), () => controller.abort(BODY_STALLED)) : undefined;
+      const release = onClientBodyStall(req, () => controller.abort(BODY_STALLED));
       // Started at dispatch: a request queued for a free pooled connection is timed too.
       const timer = setTimeout(() => controller.abort(ROUTE_TIMEOUT), route.timeoutMs);
       let status = 0;
@@ -190,7 +158,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
             path: upstreamPath(route, base, path, query),
             method: req.method ?? 'GET',
             headers: headers as Record<string, string | string[]>,
-            body: watched?.body ?? null,
+            body: hasBody ? req : null,
             headersTimeout: route.timeoutMs,
             bodyTimeout: route.timeoutMs,
             signal: controller.signal,
@@ -207,7 +175,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
           },
           (err) => {
             clearTimeout(timer);
-            watched?.stop();
+            release();
             res.off('close', onClose);
             if (!err) return resolve({ status });
             const reason: unknown = controller.signal.reason;
@@ -217,11 +185,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
               res.destroy();
               return resolve({ status, code });
             }
-            // The rest of a stalled body is never read: the connection closes after the answer.
-            if (reason === BODY_STALLED) {
-              res.shouldKeepAlive = false;
-              return resolve({ status: 0, failure: 'request_timeout', code });
-            }
+            if (reason === BODY_STALLED) return resolve({ status: 0, failure: 'request_timeout', code });
             const failure = TIMEOUT_CODES.has(code) ? 'upstream_timeout' : 'upstream_unavailable';
             return resolve({ status: 0, failure, code });
           },

@@ -23,7 +23,9 @@ import type { AuditEvent, AuditSink } from '../observe/audit.js';
 import { createMetrics } from '../observe/metrics.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { OpLog } from '../observe/log.js';
+import { guardClientBody } from '../proxy/client-body.js';
 import { createProxy } from '../proxy/proxy.js';
+import { sendError } from '../http/respond.js';
 import { buildState } from './state.js';
 import type { RuntimeState } from './state.js';
 import type { KeyStoreEvents } from '../verify/types.js';
@@ -49,8 +51,8 @@ export interface Sidecar {
  *   the headers); no legitimate client needs longer.
  * - `requestTimeout` 0 (off): it bounds the receipt of the whole request, body included, so any
  *   finite value would cut a legitimate long upload on a slow link. Stalls are what must be
- *   bounded, and `client_body_timeout` does that for every proxied body (408); the bodies
- *   portcullis reads itself (login forms) are capped at 16 KiB.
+ *   bounded, and `client_body_timeout` does that for every request body (proxy/client-body.ts:
+ *   408, the connection closed).
  * - `keepAliveTimeout` 65 s: longer than the idle timeout of the usual proxies in front (nginx
  *   upstream keep-alive and cloud load balancers, 60 s), so the proxy closes an idle
  *   connection first; otherwise it may send a request just as portcullis closes the
@@ -107,7 +109,7 @@ export async function startSidecar(
       return audit;
     },
   };
-  const proxy = createProxy({ clientBodyTimeoutMs: () => current.config.clientBodyTimeoutMs });
+  const proxy = createProxy();
   const login = createLogin({ recorder, log, ...(deps.throttle ? { throttle: deps.throttle } : {}) });
   const tunnels = new Set<Duplex>();
   const handlers = createHandlers({ state: () => current, proxy, recorder, log, login, draining: () => draining, tunnels });
@@ -115,6 +117,9 @@ export async function startSidecar(
   const main = createServer(SERVER_LIMITS, (req, res) => {
     // While draining, answers close their connection so keep-alive clients move elsewhere.
     if (draining) res.shouldKeepAlive = false;
+    guardClientBody(req, res, current.config.clientBodyTimeoutMs, (r) =>
+      sendError(r, 'request_timeout', { requestId: String(r.getHeader('x-request-id') ?? '') }),
+    );
     handlers.onRequest(req, res);
   });
   main.on('upgrade', (req, socket, head) => handlers.onUpgrade(req, socket, head));

@@ -6,11 +6,14 @@
  * - a client body that stalls past `client_body_timeout` is answered 408 `request_timeout`
  *   and frees its upstream connection (the route's budget is whole again afterwards);
  * - many stalled uploads on a public route cannot starve an authenticated request to another
- *   route of the same upstream.
+ *   route of the same upstream;
+ * - a stalled body on an endpoint that answers without reading it (forward-auth) gets its
+ *   answer, then its connection is closed instead of being held open by the drip.
  * Every client here has a bound; no assertion measures a duration.
  */
 import t from 'tap';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { http } from '../support/http.js';
 import type { HttpResponse } from '../support/http.js';
 import { faultyIssuerYaml, startFaultyIdp } from '../support/faulty-idp.js';
@@ -128,4 +131,19 @@ t.test('many stalled uploads on a public route cannot starve another route of th
     t.not(answer, 'no answer', 'every stalled upload got an answer');
     if (answer !== 'no answer') t.equal(answer.status, 408, 'each stalled upload ends 408');
   }
+});
+
+t.test('a stalled body portcullis never reads: answered, then the connection is closed', async (t) => {
+  const { hostname, port } = new URL(base);
+  const outcome = await new Promise<{ received: string; how: string }>((resolve) => {
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    const bound = setTimeout(() => (socket.destroy(), resolve({ received, how: 'still open' })), CLIENT_BOUND_MS);
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => (clearTimeout(bound), resolve({ received, how: 'closed' })));
+    socket.write('POST /_auth/verify HTTP/1.1\r\nHost: x\r\nX-Original-URI: /x\r\nContent-Length: 1000\r\n\r\nabc');
+  });
+  t.match(outcome.received, /^HTTP\/1\.1 401 /, 'the forward-auth answer came first');
+  t.equal(outcome.how, 'closed', 'the server closed the stalled connection');
 });

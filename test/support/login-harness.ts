@@ -86,7 +86,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     if (holder.state === undefined) throw new Error('harness not started');
     return holder.state;
   };
-  const proxy = createProxy({ clientBodyTimeoutMs: () => current().config.clientBodyTimeoutMs });
+  const proxy = createProxy();
   const handlers = createHandlers({ state: current, proxy, recorder, log, login });
   const server = createServer((req, res) => handlers.onRequest(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
