@@ -1,11 +1,14 @@
 /**
  * Soak test (`npm run soak`, SOAK_SECONDS, default 60): the dev IdP, the echo upstream and the
  * built sidecar as a process under a mixed load — valid and invalid tokens, random-kid floods,
- * public requests, clients that abort mid-request or mid-body, WebSocket churn — with a SIGHUP
- * reload every ~10 s and a final SIGTERM. It checks that every request got an answer (none
- * lost, none hung past its client timeout), that the upstream received exactly the allowed
- * requests, that open descriptors, RSS and metric series stay flat (first vs last quarter),
- * and that the process exits 0. Prints its figures (one `SOAK {json}` line); exits 1 on failure.
+ * public requests, requests through a slow plug-in authenticator, clients that abort
+ * mid-request or mid-body, WebSocket churn — with a SIGHUP reload every ~10 s, a SIGHUP sent
+ * while a slow plug-in request is inside the plug-in every ~3 s, and a final SIGTERM. The IdP
+ * is down when the sidecar starts and comes up ~2 s later: `/readyz` must turn 200 within one
+ * start-up retry step. It checks that every request got an answer (none lost, none hung past
+ * its client timeout), that the upstream received exactly the allowed requests, that open
+ * descriptors, RSS and metric series stay flat (first vs last quarter), and that the process
+ * exits 0. Prints its figures (one `SOAK {json}` line); exits 1 on failure.
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
@@ -14,6 +17,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
+import { freePort } from '../dist/cli/dev.js';
 import { startDevIdp } from '../dist/dev/idp.js';
 import { startEchoUpstream } from '../dist/dev/echo-upstream.js';
 
@@ -22,6 +26,30 @@ const CONCURRENCY = 8;
 const CLIENT_TIMEOUT_MS = 10_000;
 const RELOAD_EVERY_MS = 10_000;
 const SAMPLE_EVERY_MS = 1_000;
+const SLOW_RELOAD_EVERY_MS = 3_000;
+/** How long the slow plug-in holds each request it owns. */
+const PLUGIN_DELAY_MS = 400;
+/** The IdP's outage at start-up, and the bound on readiness after it: the start-up retry step then in effect (2 s) plus slack. */
+const IDP_OUTAGE_MS = 2_000;
+const READY_BOUND_MS = 2_000 + 8_000;
+
+/** A plug-in that owns requests with `x-soak-key`, answers after a pause, and refuses to work once closed. */
+const SLOW_PLUGIN = `export default function create(options) {
+  let open = true;
+  return {
+    name: 'slow-keys',
+    async authenticate(request) {
+      if (request.headers['x-soak-key'] !== options.key) return null;
+      await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      if (!open) throw new Error('slow-keys: used after close');
+      return { user: 'soak-bot', groups: [], roles: [], issuer: 'slow-keys', claims: { sub: 'soak-bot' } };
+    },
+    close() {
+      open = false;
+    },
+  };
+}
+`;
 const CLI = resolve(import.meta.dirname, '../dist/cli/main.js');
 
 const b64 = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
@@ -100,10 +128,12 @@ const quarterAvg = (xs, which) => {
 };
 
 export async function soak(seconds = SECONDS) {
-  const [idp, upstream] = await Promise.all([startDevIdp(), startEchoUpstream()]);
+  const [idpPort, upstream] = await Promise.all([freePort(), startEchoUpstream()]);
+  const issuer = `http://127.0.0.1:${idpPort}`;
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-soak-'));
   const configFile = join(dir, 'portcullis.yaml');
-  const config = `listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\nissuers:\n  - name: idp\n    issuer: ${idp.issuer}\n    audiences: [api]\n    jwks:\n      min_refresh_interval: 1s\n      refresh_interval: 5s\nroutes:\n  - name: public\n    match: { path: /public }\n    upstream: ${upstream.url}\n    auth: public\n  - name: app\n    match: { path: / }\n    upstream: ${upstream.url}\naudit:\n  output: ${join(dir, 'audit.log')}\n  allowed: false\nmetrics:\n  token_series_limit: 50\nshutdown_timeout: 5s\n`;
+  writeFileSync(join(dir, 'slow-plugin.js'), SLOW_PLUGIN);
+  const config = `listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\nissuers:\n  - name: idp\n    issuer: ${issuer}\n    audiences: [api]\n    jwks:\n      min_refresh_interval: 1s\n      refresh_interval: 5s\nroutes:\n  - name: public\n    match: { path: /public }\n    upstream: ${upstream.url}\n    auth: public\n  - name: app\n    match: { path: / }\n    upstream: ${upstream.url}\nauthenticators:\n  - type: module\n    path: ./slow-plugin.js\n    options: { key: soak, delayMs: ${PLUGIN_DELAY_MS} }\n  - type: jwt\naudit:\n  output: ${join(dir, 'audit.log')}\n  allowed: false\nmetrics:\n  token_series_limit: 50\nshutdown_timeout: 5s\n`;
   writeFileSync(configFile, config);
   const sidecar = startSidecar(configFile);
   const failures = [];
@@ -111,11 +141,22 @@ export async function soak(seconds = SECONDS) {
   try {
     ready = await sidecar.ready;
   } catch (err) {
-    await Promise.all([idp.close(), upstream.close()]);
+    await upstream.close();
     return { ok: false, failures: [String(err)], figures: {} };
   }
   const base = `http://${ready.listen}`;
   const admin = `http://${ready.admin}`;
+  const readyz = () => fetch(`${admin}/readyz`).then((r) => r.status, () => 0);
+  const notReadyDuringOutage = (await readyz()) === 503;
+  await new Promise((r) => setTimeout(r, IDP_OUTAGE_MS));
+  const idp = await startDevIdp({ port: idpPort });
+  let readyAfterOutage = false;
+  for (const until = Date.now() + READY_BOUND_MS; !readyAfterOutage && Date.now() < until; ) {
+    readyAfterOutage = (await readyz()) === 200;
+    if (!readyAfterOutage) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!notReadyDuringOutage) failures.push('/readyz was not 503 while the IdP was down');
+  if (!readyAfterOutage) failures.push(`/readyz not 200 within ${READY_BOUND_MS} ms of the IdP coming up`);
   const pid = sidecar.child.pid;
   const tokens = await Promise.all(['alice', 'bob', 'admin'].map(async (u) => {
     const user = idp.users.find((x) => x.username === u);
@@ -123,7 +164,13 @@ export async function soak(seconds = SECONDS) {
   }));
   const pick = (xs) => xs[Math.floor(Math.random() * xs.length)];
 
-  const counts = { allowed: 0, denied: 0, aborted: 0, ws: 0, lost: 0, hung: 0, wrongStatus: 0, reloads: 0 };
+  const counts = { allowed: 0, denied: 0, aborted: 0, ws: 0, lost: 0, hung: 0, wrongStatus: 0, reloads: 0, slowPlugin: 0, reloadsInFlight: 0 };
+  /** Unexpected answers by status, for the figures. */
+  const unexpected = {};
+  const wrong = (status) => {
+    counts.wrongStatus++;
+    unexpected[status] = (unexpected[status] ?? 0) + 1;
+  };
   const allowedIds = new Set();
   const deniedIds = new Set();
   const samples = { fds: [], rssMb: [], series: [] };
@@ -151,7 +198,7 @@ export async function soak(seconds = SECONDS) {
       }
       else if (r.error === 'hung') counts.hung++;
       else if (r.error) counts.lost++;
-      else counts.wrongStatus++;
+      else wrong(r.status);
     } else if (roll < 0.7) {
       const r = await exchange(`${base}/v?id=${id}`, { headers: invalid() });
       if (r.status === 401) {
@@ -160,7 +207,7 @@ export async function soak(seconds = SECONDS) {
       }
       else if (r.error === 'hung') counts.hung++;
       else if (r.error) counts.lost++;
-      else counts.wrongStatus++;
+      else wrong(r.status);
     } else if (roll < 0.85) {
       const auth = { authorization: `Bearer ${pick(tokens)}` };
       const r = Math.random() < 0.5
@@ -168,6 +215,15 @@ export async function soak(seconds = SECONDS) {
         : await exchange(`${base}/v?id=${id}`, { method: 'POST', headers: { ...auth, 'content-length': '4096' }, partialBody: 'x'.repeat(100), abortAfterMs: 30 });
       if (r.error === 'hung') counts.hung++;
       else counts.aborted++;
+    } else if (roll < 0.9) {
+      const r = await exchange(`${base}/v?id=${id}`, { headers: { 'x-soak-key': 'soak' } });
+      if (r.status === 200) {
+        counts.slowPlugin++;
+        allowedIds.add(id);
+      }
+      else if (r.error === 'hung') counts.hung++;
+      else if (r.error) counts.lost++;
+      else wrong(r.status);
     } else {
       const r = await wsRoundTrip(`${base.replace('http', 'ws')}/ws?id=${id}`, { authorization: `Bearer ${pick(tokens)}` });
       if (r.status === 101) {
@@ -186,6 +242,24 @@ export async function soak(seconds = SECONDS) {
     writeFileSync(configFile, config);
     sidecar.child.kill('SIGHUP');
   }, RELOAD_EVERY_MS);
+  // A SIGHUP while a request is inside the slow plug-in: the request must still end 200.
+  const inFlightReloads = (async () => {
+    while (Date.now() + SLOW_RELOAD_EVERY_MS < deadline) {
+      await new Promise((r) => setTimeout(r, SLOW_RELOAD_EVERY_MS));
+      const id = next++;
+      const pending = exchange(`${base}/v?id=${id}`, { headers: { 'x-soak-key': 'soak' } });
+      await new Promise((r) => setTimeout(r, PLUGIN_DELAY_MS / 4));
+      sidecar.child.kill('SIGHUP');
+      const r = await pending;
+      if (r.status === 200) {
+        counts.reloadsInFlight++;
+        allowedIds.add(id);
+      }
+      else if (r.error === 'hung') counts.hung++;
+      else if (r.error) counts.lost++;
+      else wrong(r.status);
+    }
+  })();
   const sampler = setInterval(() => {
     try {
       const f = procFigures(pid);
@@ -196,7 +270,7 @@ export async function soak(seconds = SECONDS) {
       // The process is gone; the exit check below reports it.
     }
   }, SAMPLE_EVERY_MS);
-  await Promise.all(workers);
+  await Promise.all([...workers, inFlightReloads]);
   clearInterval(reloader);
   clearInterval(sampler);
   await new Promise((r) => setTimeout(r, 500));
@@ -225,13 +299,19 @@ export async function soak(seconds = SECONDS) {
     rssMb: { first: quarterAvg(samples.rssMb, 'first'), last: quarterAvg(samples.rssMb, 'last') },
     series: { first: quarterAvg(samples.series, 'first'), last: quarterAvg(samples.series, 'last') },
     exitCode: exit.code,
+    unexpectedStatuses: unexpected,
+    notReadyDuringOutage,
+    readyAfterOutage,
   };
   if (counts.lost > 0) failures.push(`${counts.lost} request(s) got no answer`);
   if (counts.hung > 0) failures.push(`${counts.hung} request(s) hung past ${CLIENT_TIMEOUT_MS} ms`);
   if (counts.wrongStatus > 0) failures.push(`${counts.wrongStatus} request(s) got an unexpected status`);
   if (missing > 0) failures.push(`${missing} allowed request(s) not seen exactly once upstream`);
   if (leaked > 0) failures.push(`${leaked} denied request(s) reached the upstream`);
-  if (counts.allowed === 0 || counts.denied === 0 || counts.ws === 0 || counts.aborted === 0) failures.push('the load mix did not run every kind');
+  if (counts.allowed === 0 || counts.denied === 0 || counts.ws === 0 || counts.aborted === 0 || counts.slowPlugin === 0) {
+    failures.push('the load mix did not run every kind');
+  }
+  if (seconds >= 15 && counts.reloadsInFlight === 0) failures.push('no SIGHUP landed with a slow plug-in request in flight');
   if (seconds >= 15 && counts.reloads === 0) failures.push('no SIGHUP reload took effect');
   if (samples.fds.length < 4) failures.push('too few samples of the process');
   if (figures.fds.last > figures.fds.first * 1.5 + 20) failures.push('open descriptors grew');

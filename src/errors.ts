@@ -27,6 +27,11 @@ export const REASONS = {
     error: 'invalid_request',
     description: 'The request is malformed; check the method, headers and body against the API documentation.',
   },
+  request_timeout: {
+    status: 408,
+    error: 'request_timeout',
+    description: 'The request body stopped arriving; send the whole body without long pauses.',
+  },
   payload_too_large: {
     status: 413,
     error: 'invalid_request',

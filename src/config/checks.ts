@@ -5,6 +5,7 @@
  * Messages never quote configured values (they may come from secrets in the environment).
  */
 import { isIP } from 'node:net';
+import { isAllowedKeyUrl } from '../verify/discovery.js';
 import { parseDuration } from './duration.js';
 import type { Finding, Segment } from './locate.js';
 import { normalizeRoutePath } from './route-path.js';
@@ -14,7 +15,6 @@ type Report = (path: Segment[], message: string, atKey?: boolean) => void;
 
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
   .concat(['HS256', 'HS384', 'HS512']);
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 const HOST_PATTERN = new RegExp(`^(?:\\*\\.)?${LABEL}(?:\\.${LABEL})*$`, 'i');
 const ENDPOINT_PATH = /^\/[^\s?#]*$/;
@@ -23,7 +23,8 @@ const HS = 'HS* needs secret and no JWKS';
 const MESSAGES = {
   noIssuer: 'no issuer configured; add at least one entry under issuers:',
   noIssuerUrl: 'issuer has neither issuer nor jwks_uri; add issuer: (the expected iss) or jwks_uri:',
-  issuerUrl: 'must be an absolute https URL (http only on 127.0.0.1, localhost or [::1]); fix the URL',
+  issuerUrl:
+    'must be an absolute https URL (http only on loopback hosts); fix the URL, or set allow_http: true on this issuer for an IdP reached over a private network',
   secondAnyIss: 'only one issuer may omit issuer:; set issuer: to the iss of its tokens',
   none: '"none" means unsigned tokens and is never accepted; remove it',
   algorithm: `unsupported algorithm; use one of: ${ALGORITHMS.join(', ')}`,
@@ -79,7 +80,10 @@ function checkTimers(doc: ConfigDoc, report: Report): void {
   doc.routes.forEach((r, i) => {
     if (!within(r.timeout, 100)) report(['routes', i, 'timeout'], MESSAGES.timeout);
   });
-  if (!within(doc.shutdown_timeout, 0)) report(['shutdown_timeout'], MESSAGES.timeout);
+  for (const key of ['shutdown_timeout', 'shutdown_delay'] as const) {
+    if (!within(doc[key], 0)) report([key], MESSAGES.timeout);
+  }
+  if (!within(doc.client_body_timeout, 100)) report(['client_body_timeout'], MESSAGES.timeout);
 }
 
 /** `proxy` when the main listener proxies: explicitly, or `auto` with a route naming an upstream. */
@@ -91,11 +95,6 @@ export function effectiveMode(doc: ConfigDoc): 'proxy' | 'forward_auth' {
 function httpUrl(text: string): URL | undefined {
   const url = URL.canParse(text) ? new URL(text) : undefined;
   return url && (url.protocol === 'http:' || url.protocol === 'https:') ? url : undefined;
-}
-
-function isSecureUrl(text: string): boolean {
-  const url = httpUrl(text);
-  return url !== undefined && (url.protocol === 'https:' || LOOPBACK.has(url.hostname));
 }
 
 function isSource(text: string): boolean {
@@ -120,7 +119,7 @@ function checkIssuer(iss: IssuerDoc, at: Segment[], report: Report): void {
   if (iss.issuer === undefined && iss.jwks_uri === undefined) report(at, MESSAGES.noIssuerUrl);
   for (const key of ['issuer', 'jwks_uri'] as const) {
     const value = iss[key];
-    if (value !== undefined && !isSecureUrl(value)) report([...at, key], MESSAGES.issuerUrl);
+    if (value !== undefined && !isAllowedKeyUrl(value, iss.allow_http)) report([...at, key], MESSAGES.issuerUrl);
   }
   iss.algorithms.forEach((alg, j) => {
     if (alg.toLowerCase() === 'none') report([...at, 'algorithms', j], MESSAGES.none);

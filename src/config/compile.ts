@@ -49,6 +49,7 @@ function issuer(d: IssuerDoc): IssuerConfig {
     },
     claims: d.claims,
     secret: d.secret,
+    allowHttp: d.allow_http,
   };
 }
 
@@ -70,6 +71,7 @@ function route(d: RouteDoc): RouteConfig {
     forwardToken: d.forward_token,
     stripPrefix: d.strip_prefix,
     timeoutMs: ms(d.timeout),
+    upstreamConnections: d.upstream_connections,
   };
 }
 
@@ -132,6 +134,8 @@ export function compile(doc: ConfigDoc, file: string): RuntimeConfig {
     trustedProxies: doc.trusted_proxies,
     stripHeaders: [...new Set([...DEFAULT_STRIP_HEADERS, ...doc.strip_headers.map((h) => h.toLowerCase())])],
     shutdownTimeoutMs: ms(doc.shutdown_timeout),
+    shutdownDelayMs: ms(doc.shutdown_delay),
+    clientBodyTimeoutMs: ms(doc.client_body_timeout),
     workers: doc.workers,
   });
 }

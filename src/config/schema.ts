@@ -51,6 +51,8 @@ const Issuer = closed(
     }),
     claims: Claims,
     secret: Type.Optional(str()),
+    /** Allows an `http://` issuer and JWKS URL beyond loopback (in-cluster IdPs). */
+    allow_http: bool(false),
   },
   false,
 );
@@ -64,6 +66,9 @@ const Authenticator = closed(
   },
   false,
 );
+
+/** A route's default connection budget towards its upstream. */
+export const DEFAULT_UPSTREAM_CONNECTIONS = 128;
 
 const Route = closed(
   {
@@ -85,6 +90,8 @@ const Route = closed(
     forward_token: bool(false),
     strip_prefix: bool(false),
     timeout: duration('60s'),
+    /** Most connections this route keeps to its upstream; more requests wait (within `timeout`). */
+    upstream_connections: int(DEFAULT_UPSTREAM_CONNECTIONS, 1, 65_536),
   },
   false,
 );
@@ -157,6 +164,10 @@ export const ConfigSchema = Type.Object(
   trusted_proxies: strings([]),
   strip_headers: Type.Array(Type.String({ format: 'header' }), { default: [] }),
   shutdown_timeout: duration('10s'),
+  /** After SIGTERM/SIGINT: /readyz is 503 while both listeners keep accepting this long. */
+  shutdown_delay: duration('0s'),
+  /** A client request body that sends nothing for this long ends with 408. */
+  client_body_timeout: duration('30s'),
   workers: int(1, 1, 64),
   },
   { additionalProperties: false },

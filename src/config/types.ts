@@ -40,6 +40,8 @@ export interface IssuerConfig {
   readonly claims: ClaimPaths;
   /** Shared secret for HS* algorithms (then there is no JWKS). */
   readonly secret: string | undefined;
+  /** `allow_http`: an `http://` issuer or JWKS URL is accepted beyond loopback hosts. */
+  readonly allowHttp: boolean;
 }
 
 export type AuthenticatorConfig =
@@ -80,6 +82,8 @@ export interface RouteConfig {
   readonly forwardToken: boolean;
   readonly stripPrefix: boolean;
   readonly timeoutMs: number;
+  /** Connection budget of this route towards its upstream (its own pool); `upstream_connections`. */
+  readonly upstreamConnections?: number;
 }
 
 export interface CookieSettings {
@@ -151,6 +155,10 @@ export interface RuntimeConfig {
   /** Client header names (lower-case) removed before proxying besides `x-auth-request-*`: the built-in list plus `strip_headers`. */
   readonly stripHeaders: readonly string[];
   readonly shutdownTimeoutMs: number;
+  /** After SIGTERM/SIGINT, how long both listeners keep accepting while /readyz says 503. */
+  readonly shutdownDelayMs: number;
+  /** Longest pause in a client request body before the request ends with 408. */
+  readonly clientBodyTimeoutMs: number;
   /** Worker processes (node:cluster); 1 means none. */
   readonly workers: number;
 }

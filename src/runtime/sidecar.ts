@@ -3,8 +3,11 @@
  * the main listener (proxy, forward-auth, login) and the admin listener. `reload` builds a new
  * state and swaps it atomically (the old one keeps serving until then and on failure); the
  * replaced state closes once the last request that started with it ends, bounded by
- * `shutdown_timeout` (state/leases.ts). `shutdown` turns `/readyz` to 503, stops accepting,
- * lets in-flight requests finish up to `shutdown_timeout`, then closes what is left.
+ * `shutdown_timeout` (state/leases.ts). `shutdown` turns `/readyz` to 503 at once, keeps both
+ * listeners accepting for `shutdown_delay` (load balancers and the Kubernetes endpoints
+ * controller need that long to stop sending), then stops the main listener, lets in-flight
+ * requests finish up to `shutdown_timeout`, closes what is left, and closes the admin listener
+ * last: it answers `/readyz` 503 until the process exits.
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -21,10 +24,12 @@ import type { AuditEvent, AuditSink } from '../observe/audit.js';
 import { createMetrics } from '../observe/metrics.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { OpLog } from '../observe/log.js';
+import { guardClientBody } from '../proxy/client-body.js';
 import { createProxy } from '../proxy/proxy.js';
 import { createStateHolder } from '../state/leases.js';
 import { buildState } from '../state/runtime-state.js';
 import type { RuntimeState } from '../state/runtime-state.js';
+import { sendError } from '../http/respond.js';
 import type { KeyStoreEvents } from '../verify/types.js';
 
 export interface Sidecar {
@@ -42,12 +47,25 @@ export interface Sidecar {
   shutdown(): Promise<void>;
 }
 
-/** Node server limits set on purpose (docs/security.md, "Leaks and limits"). */
+/**
+ * node:http server limits, chosen on purpose:
+ * - `headersTimeout` 20 s: a client must send its whole request head within it (slowloris on
+ *   the headers); no legitimate client needs longer.
+ * - `requestTimeout` 0 (off): it bounds the receipt of the whole request, body included, so any
+ *   finite value would cut a legitimate long upload on a slow link. Stalls are what must be
+ *   bounded, and `client_body_timeout` does that for every request body (proxy/client-body.ts:
+ *   408, the connection closed).
+ * - `keepAliveTimeout` 65 s: longer than the idle timeout of the usual proxies in front (nginx
+ *   upstream keep-alive and cloud load balancers, 60 s), so the proxy closes an idle
+ *   connection first; otherwise it may send a request just as portcullis closes the
+ *   connection and answer its client 502. While draining, connections close after their
+ *   answer anyway.
+ */
 const SERVER_LIMITS = {
   maxHeaderSize: 16 * 1024,
   headersTimeout: 20_000,
-  requestTimeout: 300_000,
-  keepAliveTimeout: 5_000,
+  requestTimeout: 0,
+  keepAliveTimeout: 65_000,
 } as const;
 
 function addressOf(server: Server): string {
@@ -84,6 +102,9 @@ export async function startSidecar(
     log.pluginError({ authenticator: failure.authenticator ?? 'unknown', code: failure.code ?? 'ERR_PLUGIN_CLOSE' });
   });
   let audit = openAudit(config.audit.output);
+  /** From the stop signal on: `/readyz` answers 503. */
+  let stopping = false;
+  /** After `shutdown_delay`: the main listener stops accepting; answers close their connection. */
   let draining = false;
   const recorder = {
     get metrics() {
@@ -101,6 +122,9 @@ export async function startSidecar(
   const main = createServer(SERVER_LIMITS, (req, res) => {
     // While draining, answers close their connection so keep-alive clients move elsewhere.
     if (draining) res.shouldKeepAlive = false;
+    guardClientBody(req, res, states.current().config.clientBodyTimeoutMs, (r) =>
+      sendError(r, 'request_timeout', { requestId: String(r.getHeader('x-request-id') ?? '') }),
+    );
     handlers.onRequest(req, res);
   });
   main.on('upgrade', (req, socket, head) => handlers.onUpgrade(req, socket, head));
@@ -114,7 +138,7 @@ export async function startSidecar(
     createAdminHandler({
       render: () => metrics.render(),
       notReadyReason: () => {
-        if (draining) return 'shutting down';
+        if (stopping) return 'shutting down';
         const waiting = [...states.current().stores.values()].filter((s) => !s.isReady()).map((s) => s.name);
         return waiting.length > 0 ? `keys not loaded for issuer(s): ${waiting.join(', ')}` : undefined;
       },
@@ -137,7 +161,7 @@ export async function startSidecar(
     listen: addressOf(main),
     admin: withAdmin ? addressOf(admin) : '',
     metrics,
-    isReady: () => !draining && states.current().isReady(),
+    isReady: () => !stopping && states.current().isReady(),
     state: () => states.current(),
     async reload(next) {
       const previous = states.current();
@@ -157,16 +181,14 @@ export async function startSidecar(
       audit.write(event);
     },
     async shutdown() {
+      stopping = true;
+      const delayMs = states.current().config.shutdownDelayMs;
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       draining = true;
-      const closed = Promise.all([
-        new Promise<void>((resolve) => main.close(() => resolve())),
-        new Promise<void>((resolve) => (withAdmin ? admin.close(() => resolve()) : resolve())),
-      ]);
+      const closed = new Promise<void>((resolve) => main.close(() => resolve()));
       main.closeIdleConnections();
-      admin.closeIdleConnections();
       const timer = setTimeout(() => {
         main.closeAllConnections();
-        admin.closeAllConnections();
         // Upgraded sockets are no longer the HTTP server's: close the WebSocket tunnels too.
         for (const socket of tunnels) socket.destroy();
       }, states.current().config.shutdownTimeoutMs);
@@ -176,6 +198,11 @@ export async function startSidecar(
       await proxy.close();
       await states.close(states.current().config.shutdownTimeoutMs);
       await audit.close();
+      if (withAdmin) {
+        const adminClosed = new Promise<void>((resolve) => admin.close(() => resolve()));
+        admin.closeAllConnections();
+        await adminClosed;
+      }
     },
   };
 }

@@ -2,7 +2,8 @@
  * Where an issuer's keys come from: OIDC discovery and the JWKS download.
  *
  * Enforces: the discovery document's `issuer` equals the configured one exactly (OIDC
- * Discovery §4.3); its `jwks_uri` is an absolute https URL (http only for loopback hosts);
+ * Discovery §4.3); its `jwks_uri` is an absolute https URL (http only for loopback hosts, or
+ * for any host when the issuer sets `allow_http`);
  * both downloads go through the bounded GET; a key set without one usable signing key is a
  * failure, so a broken document never replaces good keys. Also the `check --online` probe.
  */
@@ -32,18 +33,22 @@ export async function discoverJwksUri(
   issuer: string,
   timeoutMs: number,
   deps: GetDeps = {},
+  allowHttp = false,
 ): Promise<{ ok: true; jwksUri: string } | { ok: false; detail: string }> {
   const got = await getJson(discoveryUrl(issuer), timeoutMs, deps);
   if (!got.ok) return got;
   if (!isObject(got.value)) return { ok: false, detail: 'not a JSON object' };
   if (got.value.issuer !== issuer) return { ok: false, detail: 'issuer mismatch' };
   const jwksUri = got.value.jwks_uri;
-  if (typeof jwksUri !== 'string' || !isAllowedKeyUrl(jwksUri)) return { ok: false, detail: 'jwks_uri not an https URL' };
+  if (typeof jwksUri !== 'string' || !isAllowedKeyUrl(jwksUri, allowHttp)) return { ok: false, detail: 'jwks_uri not an https URL' };
   return { ok: true, jwksUri };
 }
 
-/** Absolute https, or http towards a loopback host (local IdPs in development and tests). */
-export function isAllowedKeyUrl(value: string): boolean {
+/**
+ * Absolute https, or http towards a loopback host (local IdPs in development and tests), or
+ * http towards any host with `allowHttp` (an issuer's `allow_http`: in-cluster IdPs).
+ */
+export function isAllowedKeyUrl(value: string, allowHttp = false): boolean {
   let url: URL;
   try {
     url = new URL(value);
@@ -51,7 +56,7 @@ export function isAllowedKeyUrl(value: string): boolean {
     return false;
   }
   if (url.protocol === 'https:') return true;
-  return url.protocol === 'http:' && isLoopbackHost(url.hostname);
+  return url.protocol === 'http:' && (allowHttp || isLoopbackHost(url.hostname));
 }
 
 function isLoopbackHost(hostname: string): boolean {
@@ -68,7 +73,7 @@ export async function loadKeySet(issuer: IssuerConfig, knownJwksUri: string | un
   if (jwksUri === undefined) {
     // Config validation guarantees `issuer` whenever `jwks_uri` is absent.
     const issuerUrl = issuer.issuer ?? '';
-    const found = await discoverJwksUri(issuerUrl, timeoutMs, deps);
+    const found = await discoverJwksUri(issuerUrl, timeoutMs, deps, issuer.allowHttp);
     if (!found.ok) return { ok: false, stage: 'discovery', url: discoveryUrl(issuerUrl), detail: found.detail };
     jwksUri = found.jwksUri;
   }

@@ -7,7 +7,10 @@
  * the last success, then the keys are dropped; an unknown kid refetches at most once per
  * `minRefreshIntervalMs`, counted from the last attempt whatever its result, and callers in
  * the cool-down are answered at once; a known kid is never a reason to refetch; background
- * refresh on an unref'd timer. A `secret` issuer gets a static store holding its HMAC key.
+ * refresh on an unref'd timer. Keys that never loaded are retried with backoff (1 s doubling
+ * to 30 s, also unref'd) until the first success, so an IdP that was down at start-up is
+ * picked up within one step of its recovery rather than on the next `refresh_interval`.
+ * A `secret` issuer gets a static store holding its HMAC key.
  */
 import { createSecretKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
@@ -42,7 +45,12 @@ export interface KeyStoreDeps {
   readonly dispatcher?: Dispatcher;
   readonly now?: () => number;
   readonly events?: KeyStoreEvents;
+  /** Retry steps while keys never loaded: the first delay, doubled up to the cap (ms). */
+  readonly retry?: { readonly firstMs: number; readonly maxMs: number };
 }
+
+/** Start-up retry backoff: 1 s doubling to 30 s. */
+export const RETRY_BACKOFF = { firstMs: 1_000, maxMs: 30_000 } as const;
 
 const UNKNOWN_KID: GetKeyResult = { ok: false, reason: 'unknown_kid' };
 const UNAVAILABLE: GetKeyResult = { ok: false, reason: 'auth_unavailable' };
@@ -76,6 +84,10 @@ function createJwksStore(issuer: IssuerConfig, deps: KeyStoreDeps): KeyStore {
   let attempts = 0;
   let appliedAttempt = 0;
   let timer: NodeJS.Timeout | undefined;
+  const backoff = deps.retry ?? RETRY_BACKOFF;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryDelayMs = backoff.firstMs;
+  let closed = false;
 
   /** The usable set; keys past `maxStaleMs` since the last success are dropped here. */
   function current(): readonly StoredKey[] {
@@ -142,6 +154,17 @@ function createJwksStore(issuer: IssuerConfig, deps: KeyStoreDeps): KeyStore {
     return found === undefined ? miss() : { ok: true, key: found };
   }
 
+  /** Until the first success: one more attempt after the current step, then the step doubles. */
+  function scheduleRetry(): void {
+    if (closed || lastSuccessAt !== undefined || retryTimer !== undefined) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void refresh('startup').then(scheduleRetry);
+    }, retryDelayMs);
+    retryTimer.unref();
+    retryDelayMs = Math.min(retryDelayMs * 2, backoff.maxMs);
+  }
+
   return {
     name: issuer.name,
     start() {
@@ -149,7 +172,7 @@ function createJwksStore(issuer: IssuerConfig, deps: KeyStoreDeps): KeyStore {
         timer = setInterval(() => void refresh('interval'), settings.refreshIntervalMs);
         timer.unref();
       }
-      return refresh('startup');
+      return refresh('startup').then(scheduleRetry);
     },
     isReady: () => current().length > 0,
     holds: (kid) => (kid === undefined ? current().length > 0 : current().some((k) => k.kid === kid)),
@@ -157,8 +180,11 @@ function createJwksStore(issuer: IssuerConfig, deps: KeyStoreDeps): KeyStore {
     getKey,
     refresh,
     close() {
+      closed = true;
       clearInterval(timer);
+      clearTimeout(retryTimer);
       timer = undefined;
+      retryTimer = undefined;
     },
   };
 }

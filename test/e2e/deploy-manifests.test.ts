@@ -119,7 +119,7 @@ for (const deployment of ofKind('Deployment')) {
       return;
     }
     t.equal(config.admin.listen.host, '0.0.0.0', 'admin listens beyond loopback, where kubelet probes reach it');
-    const probes = [['readinessProbe', '/readyz'], ['livenessProbe', '/healthz']] as const;
+    const probes = [['readinessProbe', '/readyz'], ['livenessProbe', '/healthz'], ['startupProbe', '/healthz']] as const;
     for (const [probe, path] of probes) {
       t.equal(get(container, probe, 'httpGet', 'path'), path, `${probe} path`);
       t.equal(portOf(get(container, probe, 'httpGet', 'port')), config.admin.listen.port, `${probe} on the admin port`);
@@ -135,7 +135,8 @@ for (const deployment of ofKind('Deployment')) {
       for (const resource of ['cpu', 'memory']) t.ok(get(container, 'resources', kind, resource), `resources.${kind}.${resource}`);
     }
     const grace = Number(get(pod, 'terminationGracePeriodSeconds') ?? 30) * 1000;
-    t.ok(grace > config.shutdownTimeoutMs, 'the grace period outlasts shutdown_timeout');
+    t.equal(config.shutdownDelayMs, 5_000, 'shutdown_delay: 5s, for the endpoint removal to propagate');
+    t.ok(grace > config.shutdownDelayMs + config.shutdownTimeoutMs, 'the grace period outlasts shutdown_delay + shutdown_timeout');
   });
 
   t.test(`${label}: a NetworkPolicy and a Service front exactly the portcullis ports`, async (t) => {

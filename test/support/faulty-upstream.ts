@@ -1,7 +1,9 @@
 /**
  * A misbehaving upstream for fault-injection tests, on 127.0.0.1. By path: `/reset` destroys
  * the connection on arrival, `/reset-mid-body` sends 200 headers and part of a body then
- * destroys it, `/slow` answers after `slowMs`, anything else answers 200 JSON. Upgrades:
+ * destroys it, `/slow` answers after `slowMs`, `/drip` sends 200 headers at once and then one
+ * byte every 50 ms for `dripMs` (holding its connection with the answer started), `/upload`
+ * reads the whole request body before answering its length, anything else answers 200 JSON. Upgrades:
  * `/ws-refused` answers 403, `/ws-drop` destroys the socket. `setDown(true)` closes the
  * listener (connections refused); `setDown(false)` listens again on the same port. Every
  * request is counted by path.
@@ -19,7 +21,7 @@ export interface FaultyUpstream {
   close(): Promise<void>;
 }
 
-export async function startFaultyUpstream(opts: { slowMs?: number } = {}): Promise<FaultyUpstream> {
+export async function startFaultyUpstream(opts: { slowMs?: number; dripMs?: number } = {}): Promise<FaultyUpstream> {
   const hits = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
   const count = (url: string | undefined): string => {
@@ -40,6 +42,16 @@ export async function startFaultyUpstream(opts: { slowMs?: number } = {}): Promi
     } else if (path === '/slow') {
       const timer = setTimeout(() => (timers.delete(timer), res.end('late')), opts.slowMs ?? 3_000);
       timers.add(timer);
+    } else if (path === '/drip') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => res.write('.'), 50);
+      const done = setTimeout(() => (clearInterval(timer), timers.delete(timer), timers.delete(done), res.end()), opts.dripMs ?? 3_000);
+      timers.add(timer).add(done);
+      res.on('close', () => (clearInterval(timer), clearTimeout(done)));
+    } else if (path === '/upload') {
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ bytes })));
     } else {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path }));
     }
@@ -65,7 +77,7 @@ export async function startFaultyUpstream(opts: { slowMs?: number } = {}): Promi
       await (next ? stop() : listen(port));
     },
     async close() {
-      for (const timer of timers) clearTimeout(timer);
+      for (const timer of timers) clearInterval(timer);
       if (!down) await stop();
     },
   };

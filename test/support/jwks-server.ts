@@ -119,6 +119,7 @@ export function issuerFor(server: JwksServer, overrides: Partial<IssuerConfig> =
     jwks: { refreshIntervalMs: 600_000, minRefreshIntervalMs: 30_000, timeoutMs: 2_000, maxStaleMs: 86_400_000 },
     claims: { user: 'sub', email: 'email', username: 'preferred_username', groups: 'groups', roles: ['realm_access.roles'] },
     secret: undefined,
+    allowHttp: false,
     ...overrides,
   };
 }

@@ -36,6 +36,8 @@ async function fixture(
   const store = createKeyStore(issuer, {
     now: () => clock.ms,
     events: { onRefresh: (e) => events.push(e) },
+    // Start-up retries far away unless a test is about them: each test counts its fetches.
+    retry: { firstMs: 3_600_000, maxMs: 3_600_000 },
     ...opts.deps,
   });
   t.teardown(() => {
@@ -230,6 +232,39 @@ t.test('never loaded: getKey triggers a load (same floor) and waits for it', asy
   clock.ms += FLOOR;
   t.equal((await store.getKey(k1.kid, 'RS256')).ok, true, 'the load it triggered served the key');
   t.same(events.map((e) => `${e.cause}:${e.result}`), ['startup:error', 'startup:ok'], 'counted as startup');
+});
+
+/** Polls `check` every 10 ms; false after `timeoutMs` (a bound on the wait, not a measurement). */
+async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return check();
+}
+
+t.test('never loaded: retried with backoff until the first success, then no more retries', async (t) => {
+  const { server, store, events } = await fixture(t, { deps: { retry: { firstMs: 20, maxMs: 80 } } });
+  server.modes.discovery = 'error500';
+  await store.start();
+  t.equal(store.isReady(), false, 'not ready while the IdP fails');
+  t.ok(await eventually(() => events.length >= 4), 'retried on its own, without a request or the interval');
+  t.ok(events.every((e) => e.cause === 'startup' && e.result === 'error'), 'each retry is a startup attempt');
+  server.modes.discovery = 'ok';
+  t.ok(await eventually(() => store.isReady()), 'ready after the IdP recovers');
+  const fetches = server.hits.jwks;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.equal(server.hits.jwks, fetches, 'no retry after the first success (the interval takes over)');
+});
+
+t.test('close stops the start-up retries', async (t) => {
+  const { server, store } = await fixture(t, { deps: { retry: { firstMs: 20, maxMs: 20 } } });
+  server.modes.discovery = 'error500';
+  await store.start();
+  store.close();
+  const hits = server.hits.discovery;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.equal(server.hits.discovery, hits, 'no attempt after close');
 });
 
 t.test('concurrent refreshes share one fetch; getKey joins a fetch in flight', async (t) => {
