@@ -13,7 +13,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { decodeJwt } from 'jose';
 import { formatProblem, loadConfigFile } from '../config/index.js';
 import type { RouteConfig, RuntimeConfig } from '../config/types.js';
-import { normalizeTarget } from '../http/normalize-path.js';
+import { normalizeTarget } from '../util/normalize-path.js';
 import { identityFromClaims } from '../identity/claims.js';
 import type { Identity } from '../identity/types.js';
 import { decide } from '../pipeline/decide.js';

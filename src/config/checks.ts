@@ -5,7 +5,7 @@
  * Messages never quote configured values (they may come from secrets in the environment).
  */
 import { isIP } from 'node:net';
-import { isAllowedKeyUrl } from '../verify/discovery.js';
+import { isAllowedKeyUrl } from '../util/url-policy.js';
 import { parseDuration } from './duration.js';
 import type { Finding, Segment } from './locate.js';
 import { normalizeRoutePath } from './route-path.js';

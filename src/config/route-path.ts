@@ -9,7 +9,7 @@
  * them is refused, so the route would never match); `?`, `#`, spaces and controls (not part of
  * a path).
  */
-import { normalizeTarget } from '../http/normalize-path.js';
+import { normalizeTarget } from '../util/normalize-path.js';
 
 export type RoutePath = { readonly ok: true; readonly path: string } | { readonly ok: false; readonly message: string };
 

@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import { firstHeader, firstListItem } from './header-values.js';
 import { isValidHost } from './request-info.js';
 import type { RequestInfo } from './request-info.js';
-import { normalizeTarget } from './normalize-path.js';
+import { normalizeTarget } from '../util/normalize-path.js';
 import type { Reason } from '../errors.js';
 
 export type ForwardedResult = { ok: true; info: RequestInfo } | { ok: false; reason: Reason };

@@ -9,7 +9,7 @@ import type { AuthRequest } from '../authn/types.js';
 import { clientAddress } from './client-address.js';
 import type { ForwardTrust } from './client-address.js';
 import { firstListItem } from './header-values.js';
-import { normalizeTarget } from './normalize-path.js';
+import { normalizeTarget } from '../util/normalize-path.js';
 import { requestIdFrom } from './request-id.js';
 
 export interface RequestInfo extends AuthRequest {

@@ -7,7 +7,8 @@
  *   from the query sent upstream; its name is compared decoded, the way the token is read
  *   (`access%5Ftoken` is the same parameter), and the other parameters are kept as sent.
  */
-import { FLOW_COOKIE_PREFIX } from '../login/cookies-out.js';
+/** Name prefix of the browser-login flow cookies (one per login in progress). */
+export const FLOW_COOKIE_PREFIX = 'portcullis_flow_';
 
 /** Whether `name` is one of the cookies portcullis sets for the auth cookie `authName`. */
 export function isOwnCookie(name: string, authName: string | false): boolean {

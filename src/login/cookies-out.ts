@@ -13,7 +13,9 @@
  */
 import type { CookieSettings } from '../config/types.js';
 
-export const FLOW_COOKIE_PREFIX = 'portcullis_flow_';
+import { FLOW_COOKIE_PREFIX } from '../identity/own-credentials.js';
+
+export { FLOW_COOKIE_PREFIX };
 export const FLOW_TTL_SEC = 600;
 const EPOCH = 'Thu, 01 Jan 1970 00:00:00 GMT';
 

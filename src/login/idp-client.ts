@@ -16,7 +16,8 @@
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { LoginConfig } from '../config/types.js';
-import { discoveryUrl, isAllowedKeyUrl } from '../verify/discovery.js';
+import { isAllowedKeyUrl } from '../util/url-policy.js';
+import { discoveryUrl } from '../verify/discovery.js';
 import { getJson, MAX_BODY_BYTES } from '../verify/http-get.js';
 
 export interface IdpMetadata {

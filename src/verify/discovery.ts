@@ -7,6 +7,7 @@
  * both downloads go through the bounded GET; a key set without one usable signing key is a
  * failure, so a broken document never replaces good keys. Also the `check --online` probe.
  */
+import { isAllowedKeyUrl } from '../util/url-policy.js';
 import type { IssuerConfig } from '../config/types.js';
 import { getJson } from './http-get.js';
 import type { GetDeps } from './http-get.js';
@@ -42,25 +43,6 @@ export async function discoverJwksUri(
   const jwksUri = got.value.jwks_uri;
   if (typeof jwksUri !== 'string' || !isAllowedKeyUrl(jwksUri, allowHttp)) return { ok: false, detail: 'jwks_uri not an https URL' };
   return { ok: true, jwksUri };
-}
-
-/**
- * Absolute https, or http towards a loopback host (local IdPs in development and tests), or
- * http towards any host with `allowHttp` (an issuer's `allow_http`: in-cluster IdPs).
- */
-export function isAllowedKeyUrl(value: string, allowHttp = false): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.protocol === 'https:') return true;
-  return url.protocol === 'http:' && (allowHttp || isLoopbackHost(url.hostname));
-}
-
-function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 /**

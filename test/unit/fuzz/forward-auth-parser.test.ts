@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import { readForwardedRequest } from '../../../src/http/forwarded-request.js';
 import { isValidHost } from '../../../src/http/request-info.js';
 import type { RequestInfo } from '../../../src/http/request-info.js';
-import { normalizeTarget } from '../../../src/http/normalize-path.js';
+import { normalizeTarget } from '../../../src/util/normalize-path.js';
 
 const SEED = 20_240_601;
 const base: RequestInfo = { requestId: 'fuzz', method: 'GET', host: 'sidecar', path: '/_auth/verify', query: '', headers: {}, clientIp: '127.0.0.1', peerIp: '127.0.0.1', trustedPeer: false, proto: 'http' };

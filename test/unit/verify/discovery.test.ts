@@ -1,5 +1,6 @@
 import t from 'tap';
-import { checkIssuerOnline, discoveryUrl, isAllowedKeyUrl } from '../../../src/verify/discovery.js';
+import { checkIssuerOnline, discoveryUrl } from '../../../src/verify/discovery.js';
+import { isAllowedKeyUrl } from '../../../src/util/url-policy.js';
 import { MockAgent } from 'undici';
 import { getJson } from '../../../src/verify/http-get.js';
 import { issuerFor, startJwksServer } from '../../support/jwks-server.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { normalizeTarget } from '../../../src/http/normalize-path.js';
+import { normalizeTarget } from '../../../src/util/normalize-path.js';
 
 type Row = readonly [description: string, raw: string, expected: { path: string; query: string } | 'refused'];
 
