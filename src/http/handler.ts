@@ -13,7 +13,7 @@ import { decide, decideForRoute } from '../pipeline/decide.js';
 import type { Decision } from '../pipeline/decide.js';
 import { extractToken } from '../pipeline/extract-token.js';
 import { buildUpstreamHeaders, identityHeaders } from '../identity/upstream-headers.js';
-import { withoutQueryToken } from '../identity/own-credentials.js';
+import { withoutOwnCookies, withoutQueryToken } from '../identity/own-credentials.js';
 import type { RuntimeState } from '../runtime/state.js';
 import { recordDecision } from '../runtime/record.js';
 import type { Recorder } from '../runtime/record.js';
@@ -21,7 +21,7 @@ import type { OpLog } from '../observe/log.js';
 import type { Proxy } from '../proxy/proxy.js';
 import { createSourceFilter, readForwardedRequest } from '../forward-auth/endpoint.js';
 import type { Login } from '../login/index.js';
-import { parseCookies, removeCookie } from './cookies.js';
+import { parseCookies } from './cookies.js';
 import { readRequestInfo } from './request-info.js';
 import type { RequestInfo } from './request-info.js';
 import { sendError, sendJson, sendSocketError } from './respond.js';
@@ -149,7 +149,8 @@ export function createHandlers(deps: HandlerDeps): {
     }
     const token = await deps.login.refresh(req, res, info, state);
     if (token === undefined) return { info, decision };
-    const others = removeCookie(req.headers.cookie, cookieName);
+    // The old cookie and its chunks go, or the new token would be joined with a stale tail.
+    const others = withoutOwnCookies(req.headers.cookie ?? '', cookieName);
     req.headers.cookie = others ? `${others}; ${cookieName}=${token}` : `${cookieName}=${token}`;
     const renewed = { ...info, headers: req.headers };
     return { info: renewed, decision: await run(renewed) };

@@ -23,7 +23,7 @@ import type { RequestInfo } from '../http/request-info.js';
 import { parseCookies } from '../http/cookies.js';
 import { logIdpProblem, recordOutcome, refuse } from './context.js';
 import type { LoginEnv } from './context.js';
-import { clearAuthCookie, clearFlowCookie, clearRefreshCookie, flowCookie, flowCookieName, FLOW_TTL_SEC } from './cookies-out.js';
+import { clearAuthCookies, clearFlowCookie, clearRefreshCookie, flowCookie, flowCookieName, FLOW_TTL_SEC } from './cookies-out.js';
 import { checkIdToken } from './id-token.js';
 import { tokenRequest } from './idp-client.js';
 import { safeRedirect } from './redirect.js';
@@ -73,7 +73,7 @@ export async function startLogin(res: ServerResponse, info: RequestInfo, env: Lo
   const cookie = env.login.cookie;
   sendHead(res, 302, info, {
     location: target.href,
-    'set-cookie': [flowCookie(cookie, state, sealed, browser.callbackPath), clearAuthCookie(cookie), clearRefreshCookie(cookie)],
+    'set-cookie': [flowCookie(cookie, state, sealed, browser.callbackPath), ...clearAuthCookies(cookie), clearRefreshCookie(cookie)],
   });
 }
 
@@ -145,7 +145,11 @@ export async function callback(res: ServerResponse, info: RequestInfo, env: Logi
   // Both tokens must name the same user, or an IdP mix-up would log in someone else.
   if (session.identity.claims.sub !== idToken.sub) return fail('error', 'invalid_state');
 
-  const cookies = await sessionCookies(env, session, grant.tokens.refreshToken);
+  const cookies = await sessionCookies(env, session, grant.tokens);
+  if (cookies === undefined) {
+    logIdpProblem(env, info, 'token_too_long');
+    return fail('error', 'auth_unavailable');
+  }
   res.appendHeader('set-cookie', cookies);
   const body = continuePage(flow.rd);
   res.writeHead(200, {

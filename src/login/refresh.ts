@@ -19,7 +19,7 @@ import { recordOutcome } from './context.js';
 import type { LoginEnv } from './context.js';
 import { clearRefreshCookie, refreshCookieName } from './cookies-out.js';
 import { tokenRequest } from './idp-client.js';
-import { sessionCookies, verifySession } from './session.js';
+import { readSealedSession, sessionCookies, verifySession } from './session.js';
 
 export async function refreshSession(res: ServerResponse, info: RequestInfo, env: LoginEnv): Promise<string | undefined> {
   const sealer = env.sealer();
@@ -58,15 +58,14 @@ function sharedRenewal(env: LoginEnv, sealed: string): Promise<Renewal> {
 }
 
 async function renew(env: LoginEnv, sealed: string): Promise<Renewal> {
-  const payload = await env.sealer()?.open('refresh', sealed);
-  const refreshToken = payload?.rt;
-  if (typeof refreshToken !== 'string' || refreshToken === '') return { ok: false };
+  const kept = readSealedSession(await env.sealer()?.open('refresh', sealed));
+  if (kept === undefined) return { ok: false };
   const meta = await env.metadata();
   if (!meta.ok) return { ok: false };
   const grant = await tokenRequest(
     meta.meta,
     env.login,
-    { grant_type: 'refresh_token', refresh_token: refreshToken },
+    { grant_type: 'refresh_token', refresh_token: kept.refreshToken },
     env.issuer.jwks.timeoutMs,
     env.deps.dispatcher,
   );
@@ -74,10 +73,12 @@ async function renew(env: LoginEnv, sealed: string): Promise<Renewal> {
   const verified = await verifySession(env, grant.tokens);
   if (!verified.ok) return { ok: false };
   const { session } = verified;
+  const cookies = await sessionCookies(env, session, grant.tokens, kept.idToken);
+  if (cookies === undefined) return { ok: false };
   return {
     ok: true,
     accessToken: session.accessToken,
-    cookies: await sessionCookies(env, session, grant.tokens.refreshToken),
+    cookies,
     user: session.identity.user,
     fingerprint: session.fingerprint,
   };
