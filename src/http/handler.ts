@@ -1,8 +1,8 @@
 /**
  * The main listener's request and upgrade handlers: portcullis' own endpoints first
  * (forward-auth, userinfo, login), every other path goes through the decision pipeline to the
- * reverse proxy. One place decides the answer to a denial (JSON error or, for a browser on a
- * proxied route with browser login on, a redirect to the login start) and records it once.
+ * reverse proxy. One place decides the answer to a denial (browser-redirect.ts: JSON error, HTML
+ * page, or a redirect to the login start) and records it once.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -19,6 +19,8 @@ import { recordDecision } from '../runtime/record.js';
 import type { Recorder } from '../runtime/record.js';
 import type { OpLog } from '../observe/log.js';
 import type { Proxy } from '../proxy/proxy.js';
+import { deniedAnswer } from '../forward-auth/browser-redirect.js';
+import type { Terminal } from '../forward-auth/browser-redirect.js';
 import { createSourceFilter, readForwardedRequest } from '../forward-auth/endpoint.js';
 import type { Login } from '../login/index.js';
 import { parseCookies } from './cookies.js';
@@ -78,13 +80,6 @@ function upstreamHeaders(
   return headers;
 }
 
-function wantsBrowserRedirect(info: RequestInfo, state: RuntimeState, reason: Reason): boolean {
-  if (!state.config.login?.browser || info.method !== 'GET') return false;
-  if (REASONS[reason].status !== 401) return false;
-  const accept = info.headers.accept;
-  return typeof accept === 'string' && accept.includes('text/html');
-}
-
 /** A denial decided before any route was matched. */
 function refused(reason: Reason): Decision {
   return { outcome: 'denied', route: undefined, reason };
@@ -115,15 +110,15 @@ export function createHandlers(deps: HandlerDeps): {
     recordDecision(deps.recorder, state.config.audit.allowed, info, decision, status, authMs / 1000, elapsedMs(start));
   }
 
-  function deny(res: ServerResponse, state: RuntimeState, info: RequestInfo, reason: Reason, proxied: boolean, allow?: readonly string[]): number {
-    if (proxied && wantsBrowserRedirect(info, state, reason)) {
-      const browser = state.config.login?.browser;
-      const rd = encodeURIComponent(`${info.path}${info.query}`);
-      res.writeHead(302, { location: `${browser?.startPath ?? '/_auth/start'}?rd=${rd}`, 'x-request-id': info.requestId, 'cache-control': 'no-store' });
+  function deny(res: ServerResponse, state: RuntimeState, info: RequestInfo, reason: Reason, terminal: Terminal | undefined, allow?: readonly string[]): number {
+    const answer = deniedAnswer(info, state.config, reason, terminal);
+    if ('location' in answer) {
+      res.writeHead(302, { location: answer.location, 'x-request-id': info.requestId, 'cache-control': 'no-store' });
       res.end();
       return 302;
     }
-    sendError(res, reason, { requestId: info.requestId, head: info.method === 'HEAD', ...(allow ? { extraHeaders: { allow: allow.join(', ') } } : {}) });
+    const extra = { ...(allow ? { extraHeaders: { allow: allow.join(', ') } } : {}), ...(answer.html ? { html: answer.html } : {}) };
+    sendError(res, reason, { requestId: info.requestId, head: info.method === 'HEAD', ...extra });
     return REASONS[reason].status;
   }
 
@@ -173,7 +168,7 @@ export function createHandlers(deps: HandlerDeps): {
     const decision = await decide(info, state);
     const authMs = elapsedMs(start);
     if (decision.outcome === 'denied') {
-      const status = deny(res, state, info, decision.reason, false, decision.allow);
+      const status = deny(res, state, info, decision.reason, 'forward_auth', decision.allow);
       record(state, info, decision, status, start, authMs);
       return;
     }
@@ -222,13 +217,13 @@ export function createHandlers(deps: HandlerDeps): {
     const { info, decision } = await decideWithRefresh(req, res, original, state);
     const authMs = elapsedMs(start);
     if (decision.outcome === 'denied') {
-      const status = deny(res, state, info, decision.reason, true, decision.allow);
+      const status = deny(res, state, info, decision.reason, 'proxy', decision.allow);
       record(state, info, decision, status, start, authMs);
       return;
     }
     const route = decision.route;
     if (!route.upstream) {
-      const status = deny(res, state, info, 'not_found', false);
+      const status = deny(res, state, info, 'not_found', undefined);
       record(state, info, decision, status, start, authMs);
       return;
     }

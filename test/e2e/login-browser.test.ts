@@ -133,7 +133,7 @@ t.test('state tampering, expiry and replay: 400 invalid_state, zero token-endpoi
   const errorParam = withParams({ error: 'access_denied', code: null });
   const denied = await fetch(errorParam, { headers: { cookie: `${flowName}=${sealed}` } });
   t.equal(denied.status, 401, 'IdP error parameter');
-  t.equal(((await denied.json()) as { error: string }).error, 'invalid_grant');
+  t.equal(((await denied.json()) as { error: string }).error, 'access_denied', 'a cancelled login is not a credentials error');
   t.match(denied.headers.getSetCookie()[0], new RegExp(`^${flowName}=; .*Max-Age=0`), 'flow cookie cleared on an error answer too');
 
   const ok = await browser.goto(cb.href);
