@@ -5,7 +5,8 @@
  * Enforces: a request showing another site as its origin (origin.ts `isForeignToLogout`) is
  * refused 403 `forbidden_origin` and changes nothing; otherwise the refresh token held in the
  * sealed refresh cookie is revoked at the IdP's `revocation_endpoint` (RFC 7009) when discovery
- * names one — a failed revocation is logged and never blocks the logout; the auth cookie with
+ * names one — a failed revocation is logged and never blocks the logout — and a renewal shared
+ * for that cookie (refresh.ts) is forgotten; the auth cookie with
  * every chunk name, the refresh cookie and every flow cookie the request carries are cleared
  * (same Path and Domain as when set, Max-Age=0, Expires in the past); then 302 to the IdP's
  * end-session endpoint with `client_id`, `post_logout_redirect_uri` (configured, else
@@ -23,6 +24,7 @@ import { clearAuthCookies, clearFlowCookie, clearRefreshCookie, FLOW_COOKIE_PREF
 import { revokeRefreshToken } from './idp-client.js';
 import type { IdpMetadata } from './idp-client.js';
 import { isForeignToLogout } from './origin.js';
+import { forgetRenewal } from './refresh.js';
 import { readSealedSession } from './session.js';
 import type { SealedSession } from './session.js';
 
@@ -31,6 +33,7 @@ type BrowserConfig = NonNullable<LoginEnv['login']['browser']>;
 async function openSession(env: LoginEnv, info: RequestInfo): Promise<SealedSession | undefined> {
   const sealed = parseCookies(info.headers.cookie).get(refreshCookieName(env.login.cookie));
   if (sealed === undefined || sealed === '') return undefined;
+  forgetRenewal(sealed);
   return readSealedSession(await env.sealer()?.open('refresh', sealed));
 }
 

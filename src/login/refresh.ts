@@ -45,13 +45,23 @@ type Renewal =
 const SHARE_MS = 5_000;
 const renewals = new Map<string, Promise<Renewal>>();
 
+const renewalKey = (sealed: string): string => createHash('sha256').update(sealed).digest('base64url');
+
+/** Logout: a renewal shared for this refresh cookie is not handed out any more. */
+export function forgetRenewal(sealed: string): void {
+  renewals.delete(renewalKey(sealed));
+}
+
 function sharedRenewal(env: LoginEnv, sealed: string): Promise<Renewal> {
-  const key = createHash('sha256').update(sealed).digest('base64url');
+  const key = renewalKey(sealed);
   let renewal = renewals.get(key);
   if (renewal === undefined) {
     renewal = renew(env, sealed);
     renewals.set(key, renewal);
-    const forget = (): void => void setTimeout(() => renewals.delete(key), SHARE_MS).unref();
+    const forget = (): void =>
+      void setTimeout(() => {
+        if (renewals.get(key) === renewal) renewals.delete(key);
+      }, SHARE_MS).unref();
     renewal.then(forget, forget);
   }
   return renewal;
