@@ -24,7 +24,12 @@ import type { RequestInfo } from '../http/request-info.js';
 /** Which terminal denied the request: the reverse proxy or the forward-auth endpoint. */
 export type Terminal = 'proxy' | 'forward_auth';
 
-export type DeniedAnswer = { readonly location: string } | { readonly html: PageLinks | undefined };
+/**
+ * `login`: at forward-auth, the login start for this request even when not redirecting, sent as
+ * `X-Auth-Request-Redirect` so nginx's `error_page 401` can redirect to it (nginx 1.22 cannot
+ * percent-encode the return address itself).
+ */
+export type DeniedAnswer = { readonly location: string } | { readonly html: PageLinks | undefined; readonly login?: string };
 
 function acceptsHtml(accept: string | string[] | undefined): boolean {
   const value = Array.isArray(accept) ? accept.join(',') : accept;
@@ -45,7 +50,9 @@ export function deniedAnswer(info: RequestInfo, config: RuntimeConfig, reason: R
     const mode = config.forwardAuth.browserRedirect;
     const redirect = !forwarded || mode === 'always' || (mode === 'auto' && !fromNginx(info));
     const base = forwarded ? (config.publicUrl ?? '').replace(/\/+$/, '') : '';
-    if (redirect) return { location: `${base}${browser.startPath}?rd=${encodeURIComponent(rd)}` };
+    const location = `${base}${browser.startPath}?rd=${encodeURIComponent(rd)}`;
+    if (redirect) return { location };
+    if (forwarded) return { html: browserLinks(info.headers.accept, browser, { login: true, rd }), login: location };
   }
   const login = status === 401 || status === 403;
   return { html: browserLinks(info.headers.accept, browser, { login, rd, logout: status === 403 }) };

@@ -117,7 +117,8 @@ export function createHandlers(deps: HandlerDeps): {
       res.end();
       return 302;
     }
-    const extra = { ...(allow ? { extraHeaders: { allow: allow.join(', ') } } : {}), ...(answer.html ? { html: answer.html } : {}) };
+    const headers = { ...(allow ? { allow: allow.join(', ') } : {}), ...(answer.login ? { 'x-auth-request-redirect': answer.login } : {}) };
+    const extra = { extraHeaders: headers, ...(answer.html ? { html: answer.html } : {}) };
     sendError(res, reason, { requestId: info.requestId, head: info.method === 'HEAD', ...extra });
     return REASONS[reason].status;
   }
