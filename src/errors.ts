@@ -135,6 +135,11 @@ export const REASONS = {
     error: 'invalid_grant',
     description: 'The username or password is wrong; check them and try again.',
   },
+  login_cancelled: {
+    status: 401,
+    error: 'access_denied',
+    description: 'The sign-in was cancelled at the identity provider; start it again to continue.',
+  },
   rate_limited: {
     status: 429,
     error: 'rate_limited',

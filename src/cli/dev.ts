@@ -4,7 +4,7 @@
  * printed tour of curl lines. Runs until Ctrl-C; everything listens on 127.0.0.1 only.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,9 +89,14 @@ export function devTour(url: string, admin: string, users: ReadonlyArray<{ usern
   ].join('\n');
 }
 
-export async function runDev(opts: { port: number }): Promise<number> {
+/**
+ * `redirectUris`: more callback URLs the dev IdP accepts (e.g. the sidecar behind nginx or
+ * Traefik). The temporary config directory holds the client and cookie secrets: it is removed
+ * when `dev` stops.
+ */
+export async function runDev(opts: { port: number; redirectUris?: readonly string[] }): Promise<number> {
   const port = opts.port === 0 ? await freePort() : opts.port;
-  const idp = await startDevIdp({ host: HOST, redirectUris: [`http://${HOST}:${port}/_auth/callback`] });
+  const idp = await startDevIdp({ host: HOST, redirectUris: [`http://${HOST}:${port}/_auth/callback`, ...(opts.redirectUris ?? [])] });
   const upstream = await startEchoUpstream({ host: HOST });
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-dev-'));
   const file = join(dir, 'portcullis.yaml');
@@ -112,6 +117,7 @@ export async function runDev(opts: { port: number }): Promise<number> {
       onReady: (sidecar) => process.stdout.write(devTour(`http://${sidecar.listen}`, `http://${sidecar.admin}`, idp.users)),
     });
   } finally {
+    rmSync(dir, { recursive: true, force: true });
     await Promise.all([idp.close(), upstream.close()]);
   }
 }

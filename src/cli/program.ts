@@ -63,13 +63,19 @@ export function buildProgram(): Command {
     .command('dev')
     .description('run a development IdP, a demo upstream and the sidecar in front of it')
     .option('--port <n>', 'port of the sidecar', '8080')
-    .action(async (opts: { port: string }) => {
+    .option('--redirect-uri <url>', 'another callback URL the dev IdP accepts (repeatable), e.g. behind nginx', (v: string, all: string[]) => [...all, v], [])
+    .action(async (opts: { port: string; redirectUri: string[] }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new CommanderError(2, 'portcullis.badPort', 'error: --port must be a number from 0 to 65535');
       }
+      for (const uri of opts.redirectUri) {
+        if (!URL.canParse(uri) || !/^https?:$/.test(new URL(uri).protocol)) {
+          throw new CommanderError(2, 'portcullis.badRedirectUri', 'error: --redirect-uri must be an absolute http(s) URL');
+        }
+      }
       const { runDev } = await import('./dev.js');
-      process.exitCode = await runDev({ port });
+      process.exitCode = await runDev({ port, redirectUris: opts.redirectUri });
     });
 
   return program;

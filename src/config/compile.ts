@@ -87,6 +87,7 @@ function login(d: LoginDoc, doc: ConfigDoc): LoginConfig {
       startPath: browser.start_path,
       callbackPath: browser.callback_path,
       logoutPath: browser.logout_path,
+      postLogoutRedirectUri: browser.post_logout_redirect_uri,
       allowedRedirectHosts: browser.allowed_redirect_hosts,
     },
     cookie: {
@@ -122,7 +123,7 @@ export function compile(doc: ConfigDoc, file: string): RuntimeConfig {
     },
     authenticators,
     routes: doc.routes.map(route),
-    forwardAuth: { path: doc.forward_auth.path, trustedSources: doc.forward_auth.trusted_sources },
+    forwardAuth: { path: doc.forward_auth.path, trustedSources: doc.forward_auth.trusted_sources, browserRedirect: doc.forward_auth.browser_redirect },
     login: doc.login && login(doc.login, doc),
     audit: {
       output: ['stdout', 'stderr'].includes(doc.audit.output) ? doc.audit.output : resolve(dir, doc.audit.output),

@@ -106,6 +106,8 @@ export interface LoginConfig {
         readonly startPath: string;
         readonly callbackPath: string;
         readonly logoutPath: string;
+        /** Where the IdP sends the browser after logout; default public_url + `/`. */
+        readonly postLogoutRedirectUri: string | undefined;
         readonly allowedRedirectHosts: readonly string[];
       }
     | undefined;
@@ -139,6 +141,11 @@ export interface RuntimeConfig {
     readonly path: string;
     /** Client addresses or CIDRs allowed to call it; empty means anyone. */
     readonly trustedSources: readonly string[];
+    /**
+     * A browser without a valid identity: `always` 302 to the login start, `never` 401, `auto`
+     * 302 behind X-Forwarded-* proxies (Traefik, Envoy) and 401 behind nginx (X-Original-*).
+     */
+    readonly browserRedirect: 'auto' | 'always' | 'never';
   };
   readonly login: LoginConfig | undefined;
   readonly audit: {

@@ -4,12 +4,7 @@
  * Enforces: every value taken from a request is HTML-escaped; pages load nothing from other
  * hosts (the dev IdP must work offline); no page echoes a password back.
  */
-
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (ch) => ENTITIES[ch] ?? ch);
-}
+import { escapeHtml } from '../http/html-error.js';
 
 const STYLE =
   'body{font-family:system-ui,sans-serif;max-width:22rem;margin:3rem auto;padding:0 1rem}' +

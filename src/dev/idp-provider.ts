@@ -121,6 +121,8 @@ export function createProvider(oidc: OidcModule, settings: ProviderSettings): Pr
     features: {
       devInteractions: { enabled: false },
       userinfo: { enabled: false },
+      // RFC 7009: portcullis revokes the refresh token at logout.
+      revocation: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx: HtmlContext, form: string) => {

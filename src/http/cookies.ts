@@ -6,8 +6,7 @@
  *   unwrapped; pairs without `=` or with an empty name are skipped;
  * - the first value of a name wins (RFC 6265 §5.4 orders the more specific cookie first), so a
  *   later duplicate cannot override it;
- * - values are never percent-decoded, so no input can throw;
- * - removing a cookie removes every copy of it, so the upstream never sees the auth cookie.
+ * - values are never percent-decoded, so no input can throw.
  */
 
 function pairName(pair: string): string | undefined {
@@ -28,16 +27,4 @@ export function parseCookies(header: string | undefined): Map<string, string> {
     cookies.set(name, value);
   }
   return cookies;
-}
-
-/** The `Cookie` header without any copy of `name`; undefined when no cookie is left. */
-export function removeCookie(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
-  const kept: string[] = [];
-  for (const pair of header.split(';')) {
-    const trimmed = pair.trim();
-    if (trimmed === '' || pairName(trimmed) === name) continue;
-    kept.push(trimmed);
-  }
-  return kept.length === 0 ? undefined : kept.join('; ');
 }

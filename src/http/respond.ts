@@ -2,13 +2,16 @@
  * The only writer of error responses (docs/decisions.md): `{ error, error_description, request_id }` as
  * JSON, `X-Request-Id`, `WWW-Authenticate` per RFC 6750 on 401 (bare when nothing was
  * presented), `Retry-After` where the reason asks for it, `Cache-Control: no-store`.
- * Descriptions come from the reason table, never from request data.
+ * Descriptions come from the reason table, never from request data. A caller that found the
+ * client prefers HTML (html-error.ts) passes `html`: the same answer as a small HTML page.
  */
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import { REASONS } from '../errors.js';
 import type { Reason } from '../errors.js';
+import { HTML_HEADERS, htmlErrorPage } from './html-error.js';
+import type { PageLinks } from './html-error.js';
 
 export interface ErrorOptions {
   readonly requestId: string;
@@ -17,6 +20,8 @@ export interface ErrorOptions {
   /** Omit the body (HEAD). */
   readonly head?: boolean;
   readonly extraHeaders?: Readonly<Record<string, string>>;
+  /** Answer an HTML page with these links instead of JSON (the client prefers text/html). */
+  readonly html?: PageLinks;
 }
 
 const DEFAULT_RETRY_AFTER_SEC = 5;
@@ -31,9 +36,12 @@ export function errorResponse(
   opts: ErrorOptions,
 ): { status: number; headers: Record<string, string>; body: string } {
   const entry = REASONS[reason];
-  const body = JSON.stringify({ error: entry.error, error_description: entry.description, request_id: opts.requestId });
+  const body =
+    opts.html === undefined
+      ? JSON.stringify({ error: entry.error, error_description: entry.description, request_id: opts.requestId })
+      : htmlErrorPage(entry.status, entry.error, entry.description, opts.requestId, opts.html);
   const headers: Record<string, string> = {
-    'content-type': 'application/json',
+    ...(opts.html === undefined ? { 'content-type': 'application/json' } : HTML_HEADERS),
     'cache-control': 'no-store',
     'x-request-id': opts.requestId,
     'content-length': String(opts.head ? 0 : Buffer.byteLength(body)),

@@ -10,7 +10,9 @@
  * Callback (`GET callback_path?code&state[&iss]`): the flow cookie named after `state` must
  * open (not tampered, not older than 10 minutes) and hold that same state, else 400
  * `invalid_state` before the IdP is asked anything; an `iss` parameter must be the issuer
- * (RFC 9207); an `error` parameter is 401 `invalid_grant`; the code is exchanged once with
+ * (RFC 9207); `error=access_denied` (the person cancelled) is 401 `login_cancelled` ("login
+ * cancelled" with a link that starts again for the same `rd`), any other `error` is 401
+ * `invalid_grant`; the code is exchanged once with
  * the sealed verifier; the ID token's signature, claims and nonce, and the access token, are
  * verified. The flow cookie is cleared in every answer, so a replayed callback finds none.
  * Success sets the auth and refresh cookies and answers 200 HTML that moves the browser to
@@ -19,11 +21,12 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { escapeHtml } from '../http/html-error.js';
 import type { RequestInfo } from '../http/request-info.js';
 import { parseCookies } from '../http/cookies.js';
 import { logIdpProblem, recordOutcome, refuse } from './context.js';
 import type { LoginEnv } from './context.js';
-import { clearAuthCookie, clearFlowCookie, clearRefreshCookie, flowCookie, flowCookieName, FLOW_TTL_SEC } from './cookies-out.js';
+import { clearAuthCookies, clearFlowCookie, clearRefreshCookie, flowCookie, flowCookieName, FLOW_TTL_SEC } from './cookies-out.js';
 import { checkIdToken } from './id-token.js';
 import { tokenRequest } from './idp-client.js';
 import { safeRedirect } from './redirect.js';
@@ -73,7 +76,7 @@ export async function startLogin(res: ServerResponse, info: RequestInfo, env: Lo
   const cookie = env.login.cookie;
   sendHead(res, 302, info, {
     location: target.href,
-    'set-cookie': [flowCookie(cookie, state, sealed, browser.callbackPath), clearAuthCookie(cookie), clearRefreshCookie(cookie)],
+    'set-cookie': [flowCookie(cookie, state, sealed, browser.callbackPath), ...clearAuthCookies(cookie), clearRefreshCookie(cookie)],
   });
 }
 
@@ -94,8 +97,6 @@ async function openFlow(env: LoginEnv, cookieValue: string | undefined, state: s
   return a.length === b.length && timingSafeEqual(a, b) ? { nonce, verifier, rd } : undefined;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 
 export function continuePage(rd: string): string {
   const href = escapeHtml(rd);
@@ -115,7 +116,10 @@ export async function callback(res: ServerResponse, info: RequestInfo, env: Logi
   if (flow === undefined) return fail('invalid_state', 'invalid_state');
   const iss = query.get('iss');
   if (iss !== null && iss !== env.issuer.issuer) return fail('invalid_state', 'invalid_state');
-  if (query.has('error')) return fail('invalid_grant', 'invalid_grant');
+  // A person who pressed "Cancel" at the IdP is told so, with a way to start again.
+  const idpError = query.get('error');
+  if (idpError === 'access_denied') return refuse(res, env, info, 'browser', 'cancelled', 'login_cancelled', { rd: flow.rd });
+  if (idpError !== null) return fail('invalid_grant', 'invalid_grant');
   const code = query.get('code');
   if (code === null || code === '') return fail('invalid_request', 'invalid_request');
 
@@ -145,7 +149,11 @@ export async function callback(res: ServerResponse, info: RequestInfo, env: Logi
   // Both tokens must name the same user, or an IdP mix-up would log in someone else.
   if (session.identity.claims.sub !== idToken.sub) return fail('error', 'invalid_state');
 
-  const cookies = await sessionCookies(env, session, grant.tokens.refreshToken);
+  const cookies = await sessionCookies(env, session, grant.tokens);
+  if (cookies === undefined) {
+    logIdpProblem(env, info, 'token_too_long');
+    return fail('error', 'auth_unavailable');
+  }
   res.appendHeader('set-cookie', cookies);
   const body = continuePage(flow.rd);
   res.writeHead(200, {

@@ -14,6 +14,7 @@ import type { Dispatcher } from 'undici';
 import type { IssuerConfig, LoginConfig } from '../config/types.js';
 import type { Reason } from '../errors.js';
 import type { RequestInfo } from '../http/request-info.js';
+import { browserLinks } from '../http/html-error.js';
 import { sendError } from '../http/respond.js';
 import type { OpLog } from '../observe/log.js';
 import type { Recorder } from '../observe/record.js';
@@ -119,7 +120,13 @@ export function recordOutcome(env: LoginEnv, info: RequestInfo, o: Outcome): voi
   });
 }
 
-/** Answers an error, counts and audits it. */
+/** Reasons where signing in again is no way forward. */
+const NO_LOGIN_LINK: ReadonlySet<Reason> = new Set(['forbidden_origin', 'method_not_allowed', 'rate_limited']);
+
+/**
+ * Answers an error, counts and audits it. A browser (Accept prefers HTML) on a browser-login
+ * endpoint gets the HTML page with a "log in again" link (to the start with `rd` when given).
+ */
 export function refuse(
   res: ServerResponse,
   env: LoginEnv,
@@ -127,10 +134,15 @@ export function refuse(
   kind: LoginKind,
   result: string,
   reason: Reason,
-  extra: { retryAfterSec?: number; headers?: Record<string, string> } = {},
+  extra: { retryAfterSec?: number; headers?: Record<string, string>; rd?: string } = {},
 ): void {
+  const html = browserLinks(info.headers.accept, env.login.browser, {
+    login: kind === 'browser' && !NO_LOGIN_LINK.has(reason),
+    ...(extra.rd === undefined ? {} : { rd: extra.rd }),
+  });
   sendError(res, reason, {
     requestId: info.requestId,
+    ...(html === undefined ? {} : { html }),
     ...(extra.retryAfterSec === undefined ? {} : { retryAfterSec: extra.retryAfterSec }),
     ...(extra.headers === undefined ? {} : { extraHeaders: extra.headers }),
   });

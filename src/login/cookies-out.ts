@@ -2,7 +2,10 @@
  * The `Set-Cookie` values portcullis writes (docs/login.md; docs/security.md, "Browser login").
  *
  * Enforces, as exact strings:
- * - auth cookie: `<name>=<token>; HttpOnly[; Secure]; SameSite=<same_site>; Path=/[; Domain=…]; Max-Age=<s>`;
+ * - auth cookie: `<name>=<token>; HttpOnly[; Secure]; SameSite=<same_site>; Path=/[; Domain=…]; Max-Age=<s>`,
+ *   a long token split into `<name>_1`, `<name>_2`, … with the same attributes (cookie-chunks.ts),
+ *   and every chunk name beyond the new count cleared: the request that sets the cookie (the
+ *   callback, a cross-site navigation) does not show which Strict chunks the browser holds;
  * - refresh cookie `<name>_refresh`: sealed value, HttpOnly, SameSite=Strict, Path=/, the
  *   auth cookie's Secure and Domain, Max-Age = cookie.max_age;
  * - flow cookie `portcullis_flow_<first 8 chars of state>`: HttpOnly, SameSite=Lax (a Strict
@@ -12,6 +15,7 @@
  *   past, so every browser drops it.
  */
 import type { CookieSettings } from '../config/types.js';
+import { chunkName, MAX_CHUNKS, splitValue } from './cookie-chunks.js';
 
 import { FLOW_COOKIE_PREFIX } from '../identity/own-credentials.js';
 
@@ -48,9 +52,17 @@ const flowAttrs = (c: CookieSettings, callbackPath: string): CookieAttributes =>
 export const refreshCookieName = (c: CookieSettings): string => `${c.name}_refresh`;
 export const flowCookieName = (state: string): string => `${FLOW_COOKIE_PREFIX}${state.slice(0, 8)}`;
 
-/** Max-Age of the auth cookie: the configured maximum, capped by the token's own lifetime. */
-export function authCookie(c: CookieSettings, token: string, expiresInSec: number): string {
-  return build(c.name, token, authAttrs(c), Math.min(c.maxAgeSec, expiresInSec));
+/**
+ * The auth cookie and its chunks, then the clearing of every other chunk name; undefined when
+ * the token is too long even for MAX_CHUNKS chunks. Max-Age: the configured maximum, capped by
+ * the token's own lifetime.
+ */
+export function authCookies(c: CookieSettings, token: string, expiresInSec: number): string[] | undefined {
+  const chunks = splitValue(token);
+  if (chunks === undefined) return undefined;
+  const maxAge = Math.min(c.maxAgeSec, expiresInSec);
+  const cleared = Array.from({ length: MAX_CHUNKS - chunks.length }, (_, i) => build(chunkName(c.name, chunks.length + i), '', authAttrs(c), 0));
+  return [...chunks.map((value, i) => build(chunkName(c.name, i), value, authAttrs(c), maxAge)), ...cleared];
 }
 
 export function refreshCookie(c: CookieSettings, sealed: string): string {
@@ -61,8 +73,9 @@ export function flowCookie(c: CookieSettings, state: string, sealed: string, cal
   return build(flowCookieName(state), sealed, flowAttrs(c, callbackPath), FLOW_TTL_SEC);
 }
 
-export function clearAuthCookie(c: CookieSettings): string {
-  return build(c.name, '', authAttrs(c), 0);
+/** Clears the auth cookie and every chunk name it could have. */
+export function clearAuthCookies(c: CookieSettings): string[] {
+  return Array.from({ length: MAX_CHUNKS }, (_, i) => build(chunkName(c.name, i), '', authAttrs(c), 0));
 }
 
 export function clearRefreshCookie(c: CookieSettings): string {

@@ -1,5 +1,7 @@
 /**
- * Talking to the login issuer: its OIDC discovery metadata and its token endpoint.
+ * Talking to the login issuer: its OIDC discovery metadata, its token endpoint and its
+ * revocation endpoint (RFC 7009, same client authentication as the token endpoint; any answer
+ * but 200 is a failure the caller logs).
  *
  * Enforces: the discovery document's `issuer` equals the configured one exactly (OIDC
  * Discovery §4.3) and its endpoints are absolute https URLs (http for loopback IdPs only);
@@ -24,6 +26,7 @@ export interface IdpMetadata {
   readonly tokenEndpoint: string;
   readonly authorizationEndpoint: string | undefined;
   readonly endSessionEndpoint: string | undefined;
+  readonly revocationEndpoint: string | undefined;
 }
 
 export type MetadataResult = { readonly ok: true; readonly meta: IdpMetadata } | { readonly ok: false; readonly code: string };
@@ -59,6 +62,7 @@ export async function fetchMetadata(issuer: string | undefined, timeoutMs: numbe
       tokenEndpoint,
       authorizationEndpoint: endpoint(fields.authorization_endpoint),
       endSessionEndpoint: endpoint(fields.end_session_endpoint),
+      revocationEndpoint: endpoint(fields.revocation_endpoint),
     },
   };
 }
@@ -120,14 +124,14 @@ function tokenSet(value: unknown): TokenSet | undefined {
   };
 }
 
-/** One grant at the token endpoint (`params` holds grant_type and the grant's own fields). */
-export async function tokenRequest(
-  meta: IdpMetadata,
+/** A client-authenticated form POST with one total deadline, no redirect followed. */
+async function postForm(
+  url: string,
   login: LoginConfig,
   params: Readonly<Record<string, string>>,
   timeoutMs: number,
-  dispatcher?: Dispatcher,
-): Promise<TokenResult> {
+  dispatcher: Dispatcher | undefined,
+): Promise<{ readonly status: number; readonly json: unknown } | { readonly failed: string }> {
   const body = new URLSearchParams(params);
   const headers = clientAuth(login, body);
   const signal = AbortSignal.timeout(timeoutMs);
@@ -140,19 +144,43 @@ export async function tokenRequest(
     ...(dispatcher === undefined ? {} : { dispatcher }),
   };
   try {
-    const res = await request(meta.tokenEndpoint, options);
-    const json = await readJson(res.body);
-    if (res.statusCode === 200) {
-      const tokens = tokenSet(json);
-      return tokens === undefined ? UNAVAILABLE('invalid_token_response') : { ok: true, tokens };
-    }
-    const code = oauthCode(json);
-    if ((res.statusCode === 400 || res.statusCode === 401) && code === 'invalid_grant') {
-      return { ok: false, kind: 'invalid_grant', code };
-    }
-    if (res.statusCode >= 500 || json === undefined) return UNAVAILABLE(`http_${res.statusCode}`);
-    return { ok: false, kind: 'rejected', code };
+    const res = await request(url, options);
+    return { status: res.statusCode, json: await readJson(res.body) };
   } catch {
-    return UNAVAILABLE(signal.aborted ? 'timeout' : 'network_error');
+    return { failed: signal.aborted ? 'timeout' : 'network_error' };
   }
+}
+
+/** One grant at the token endpoint (`params` holds grant_type and the grant's own fields). */
+export async function tokenRequest(
+  meta: IdpMetadata,
+  login: LoginConfig,
+  params: Readonly<Record<string, string>>,
+  timeoutMs: number,
+  dispatcher?: Dispatcher,
+): Promise<TokenResult> {
+  const res = await postForm(meta.tokenEndpoint, login, params, timeoutMs, dispatcher);
+  if ('failed' in res) return UNAVAILABLE(res.failed);
+  const { status, json } = res;
+  if (status === 200) {
+    const tokens = tokenSet(json);
+    return tokens === undefined ? UNAVAILABLE('invalid_token_response') : { ok: true, tokens };
+  }
+  const code = oauthCode(json);
+  if ((status === 400 || status === 401) && code === 'invalid_grant') return { ok: false, kind: 'invalid_grant', code };
+  if (status >= 500 || json === undefined) return UNAVAILABLE(`http_${status}`);
+  return { ok: false, kind: 'rejected', code };
+}
+
+/** RFC 7009 revocation of a refresh token; undefined on success, else a fixed code to log. */
+export async function revokeRefreshToken(
+  endpointUrl: string,
+  login: LoginConfig,
+  refreshToken: string,
+  timeoutMs: number,
+  dispatcher?: Dispatcher,
+): Promise<string | undefined> {
+  const res = await postForm(endpointUrl, login, { token: refreshToken, token_type_hint: 'refresh_token' }, timeoutMs, dispatcher);
+  if ('failed' in res) return `revocation_${res.failed}`;
+  return res.status === 200 ? undefined : `revocation_http_${res.status}`;
 }

@@ -48,7 +48,7 @@ export function createLogin(deps: LoginDeps): Login {
       if (browser === undefined) return false;
       if (info.path === browser.startPath) await startLogin(res, info, env, browser);
       else if (info.path === browser.callbackPath) await callback(res, info, env, browser);
-      else if (info.path === browser.logoutPath) await logout(res, info, env, browser);
+      else if (info.path === browser.logoutPath) await logout(res, info, env, browser, renewals);
       else return false;
       return true;
     },

@@ -72,7 +72,12 @@ export async function passwordLogin(req: IncomingMessage, res: ServerResponse, i
   if (!verified.ok) return fail('error', verified.reason);
   const { session } = verified;
   env.throttle.forget(userKey);
-  const headers: Record<string, string[]> = wantsCookie ? { 'set-cookie': await sessionCookies(env, session, grant.tokens.refreshToken) } : {};
+  const cookies = wantsCookie ? await sessionCookies(env, session, grant.tokens) : [];
+  if (cookies === undefined) {
+    logIdpProblem(env, info, 'token_too_long');
+    return fail('error', 'auth_unavailable');
+  }
+  const headers: Record<string, string[]> = wantsCookie ? { 'set-cookie': cookies } : {};
   const id = session.identity;
   sendJson(
     res,

@@ -19,7 +19,7 @@ import { recordOutcome } from './context.js';
 import type { LoginEnv } from './context.js';
 import { clearRefreshCookie, refreshCookieName } from './cookies-out.js';
 import { tokenRequest } from './idp-client.js';
-import { sessionCookies, verifySession } from './session.js';
+import { readSealedSession, sessionCookies, verifySession } from './session.js';
 
 export async function refreshSession(res: ServerResponse, info: RequestInfo, env: LoginEnv, renewals: Renewals): Promise<string | undefined> {
   const sealer = env.sealer();
@@ -47,35 +47,45 @@ const SHARE_MS = 5_000;
 /** The renewals in flight (and just finished), by refresh cookie; one set per login instance. */
 export interface Renewals {
   renew(env: LoginEnv, sealed: string): Promise<Renewal>;
+  /** Logout: a renewal shared for this refresh cookie is not handed out any more. */
+  forget(sealed: string): void;
 }
+
+const renewalKey = (sealed: string): string => createHash('sha256').update(sealed).digest('base64url');
 
 export function createRenewals(): Renewals {
   const pending = new Map<string, Promise<Renewal>>();
   return {
     renew(env, sealed) {
-      const key = createHash('sha256').update(sealed).digest('base64url');
+      const key = renewalKey(sealed);
       let renewal = pending.get(key);
       if (renewal === undefined) {
-        renewal = renew(env, sealed);
-        pending.set(key, renewal);
-        const forget = (): void => void setTimeout(() => pending.delete(key), SHARE_MS).unref();
-        renewal.then(forget, forget);
+        const started = renew(env, sealed);
+        renewal = started;
+        pending.set(key, started);
+        const forget = (): void =>
+          void setTimeout(() => {
+            if (pending.get(key) === started) pending.delete(key);
+          }, SHARE_MS).unref();
+        started.then(forget, forget);
       }
       return renewal;
+    },
+    forget(sealed) {
+      pending.delete(renewalKey(sealed));
     },
   };
 }
 
 async function renew(env: LoginEnv, sealed: string): Promise<Renewal> {
-  const payload = await env.sealer()?.open('refresh', sealed);
-  const refreshToken = payload?.rt;
-  if (typeof refreshToken !== 'string' || refreshToken === '') return { ok: false };
+  const kept = readSealedSession(await env.sealer()?.open('refresh', sealed));
+  if (kept === undefined) return { ok: false };
   const meta = await env.metadata();
   if (!meta.ok) return { ok: false };
   const grant = await tokenRequest(
     meta.meta,
     env.login,
-    { grant_type: 'refresh_token', refresh_token: refreshToken },
+    { grant_type: 'refresh_token', refresh_token: kept.refreshToken },
     env.issuer.jwks.timeoutMs,
     env.deps.dispatcher,
   );
@@ -83,10 +93,12 @@ async function renew(env: LoginEnv, sealed: string): Promise<Renewal> {
   const verified = await verifySession(env, grant.tokens);
   if (!verified.ok) return { ok: false };
   const { session } = verified;
+  const cookies = await sessionCookies(env, session, grant.tokens, kept.idToken);
+  if (cookies === undefined) return { ok: false };
   return {
     ok: true,
     accessToken: session.accessToken,
-    cookies: await sessionCookies(env, session, grant.tokens.refreshToken),
+    cookies,
     user: session.identity.user,
     fingerprint: session.fingerprint,
   };

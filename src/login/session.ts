@@ -7,13 +7,18 @@
  * must come from the login issuer (a token verified against another configured issuer is
  * refused as `untrusted_issuer`); the lifetime is the smaller of the IdP's `expires_in` and the
  * token's own `exp`; the refresh token is stored only sealed, and only with a cookie_secret.
+ * The sealed refresh cookie also keeps the ID token, for the logout's `id_token_hint`, but only
+ * while the sealed value fits one cookie (CHUNK_BYTES): a large ID token is dropped and logout
+ * then names the client by `client_id` alone; a refresh token too long for one cookie is not
+ * kept (the session ends with the access token).
  */
 import type { TokenReason } from '../errors.js';
 import type { Identity } from '../identity/types.js';
 import { identityFromClaims } from '../identity/claims.js';
 import { tokenFingerprint } from '../verify/index.js';
 import type { LoginEnv } from './context.js';
-import { authCookie, refreshCookie } from './cookies-out.js';
+import { CHUNK_BYTES } from './cookie-chunks.js';
+import { authCookies, refreshCookie } from './cookies-out.js';
 import type { TokenSet } from './idp-client.js';
 
 export interface Session {
@@ -46,13 +51,43 @@ export async function verifySession(env: LoginEnv, tokens: TokenSet): Promise<Se
   };
 }
 
-/** The auth cookie, and the sealed refresh cookie when there is a refresh token and a secret. */
-export async function sessionCookies(env: LoginEnv, session: Session, refreshToken: string | undefined): Promise<string[]> {
-  const cookies = [authCookie(env.login.cookie, session.accessToken, session.expiresIn)];
+/** What the sealed refresh cookie holds: the refresh token and, when it fits, the ID token. */
+export interface SealedSession {
+  readonly refreshToken: string;
+  readonly idToken: string | undefined;
+}
+
+/** Reads a sealed refresh cookie's payload (as opened by the sealer). */
+export function readSealedSession(payload: Record<string, unknown> | undefined): SealedSession | undefined {
+  const rt = payload?.rt;
+  if (typeof rt !== 'string' || rt === '') return undefined;
+  const idt = payload?.idt;
+  return { refreshToken: rt, idToken: typeof idt === 'string' && idt !== '' ? idt : undefined };
+}
+
+async function sealSession(env: LoginEnv, refreshToken: string, idToken: string | undefined): Promise<string | undefined> {
   const sealer = env.sealer();
-  if (refreshToken !== undefined && sealer !== undefined) {
-    const sealed = await sealer.seal('refresh', { rt: refreshToken }, env.login.cookie.maxAgeSec);
-    cookies.push(refreshCookie(env.login.cookie, sealed));
+  if (sealer === undefined) return undefined;
+  const ttl = env.login.cookie.maxAgeSec;
+  if (idToken !== undefined) {
+    const withHint = await sealer.seal('refresh', { rt: refreshToken, idt: idToken }, ttl);
+    if (withHint.length <= CHUNK_BYTES) return withHint;
+  }
+  const sealed = await sealer.seal('refresh', { rt: refreshToken }, ttl);
+  return sealed.length <= CHUNK_BYTES ? sealed : undefined;
+}
+
+/**
+ * The auth cookie (and its chunks), and the sealed refresh cookie when there is a refresh token
+ * and a secret; undefined when the access token is too long even for chunked cookies.
+ * `previousIdToken`: the ID token of the session being renewed, kept when the IdP sent no new one.
+ */
+export async function sessionCookies(env: LoginEnv, session: Session, tokens: TokenSet, previousIdToken?: string): Promise<string[] | undefined> {
+  const cookies = authCookies(env.login.cookie, session.accessToken, session.expiresIn);
+  if (cookies === undefined) return undefined;
+  if (tokens.refreshToken !== undefined) {
+    const sealed = await sealSession(env, tokens.refreshToken, tokens.idToken ?? previousIdToken);
+    if (sealed !== undefined) cookies.push(refreshCookie(env.login.cookie, sealed));
   }
   return cookies;
 }

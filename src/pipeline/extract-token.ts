@@ -7,7 +7,8 @@
  *   Basic, Digest, a bare `Bearer`, two tokens, a comma list - is `bad_scheme`, even when a
  *   cookie is also present: a client that sent a broken header gets told so instead of being
  *   judged on some other credential;
- * 2. the auth cookie (when `tokens.cookie` names one); an empty value counts as absent;
+ * 2. the auth cookie (when `tokens.cookie` names one), joined with its chunks `<name>_1`, … when
+ *   it was written in pieces; an empty value counts as absent;
  * 3. the `access_token` query parameter (only when `tokens.query`; RFC 6750 §2.3 discourages it).
  * Nothing here validates the token itself; that is the verifier's job.
  */
@@ -15,6 +16,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RuntimeConfig } from '../config/types.js';
 import { parseCookies } from '../http/cookies.js';
+import { joinChunks } from '../login/cookie-chunks.js';
 
 export type Extracted =
   | { kind: 'none' }
@@ -38,7 +40,7 @@ export function extractToken(
     return { kind: 'token', token: bearer[1], source: 'header' };
   }
   if (tokens.cookie !== false) {
-    const value = parseCookies(headers.cookie).get(tokens.cookie);
+    const value = joinChunks(parseCookies(headers.cookie), tokens.cookie);
     if (value !== undefined && value !== '') return { kind: 'token', token: value, source: 'cookie' };
   }
   if (tokens.query && query !== '') {

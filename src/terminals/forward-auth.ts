@@ -39,7 +39,7 @@ export async function forwardAuth(req: IncomingMessage, res: ServerResponse, bas
   const forwarded = readForwardedRequest(req, base.info);
   if (!forwarded.ok) return reject(base, forwarded.reason, refuse);
   const x: Exchange = { ...base, info: forwarded.info };
-  await settle(x, await decide(x.info, x.state.pipeline), refuse, (granted) => {
+  await settle(x, await decide(x.info, x.state.pipeline), refuseWith(res, x, req.method, 'forward_auth'), (granted) => {
     res.writeHead(200, answerHeaders(granted, x, req.headers.cookie));
     res.end();
     return 200;

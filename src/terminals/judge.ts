@@ -6,8 +6,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouteConfig } from '../config/types.js';
-import { parseCookies, removeCookie } from '../http/cookies.js';
+import { parseCookies } from '../http/cookies.js';
 import type { RequestInfo } from '../http/request-info.js';
+import { withoutOwnCookies } from '../identity/own-credentials.js';
 import { decide, decideForRoute } from '../pipeline/decide.js';
 import type { Decision } from '../pipeline/decide.js';
 import type { Exchange } from './settle.js';
@@ -37,7 +38,8 @@ export async function judge(
   if (login === undefined || cookieName === false || !wantsRefresh(req, x, decision, cookieName)) return { x, decision };
   const token = await login.refresh(req, res, x.info, x.state);
   if (token === undefined) return { x, decision };
-  const others = removeCookie(req.headers.cookie, cookieName);
+  // The old cookie and its chunks go, or the new token would be joined with a stale tail.
+  const others = withoutOwnCookies(req.headers.cookie ?? '', cookieName);
   req.headers.cookie = others ? `${others}; ${cookieName}=${token}` : `${cookieName}=${token}`;
   const renewed = { ...x, info: { ...x.info, headers: req.headers } };
   return { x: renewed, decision: await run(renewed.info) };

@@ -2,19 +2,17 @@
  * The reverse-proxy terminal: every path that is not one of portcullis' own endpoints. A
  * granted request goes to its route's upstream with the header set the header policy builds;
  * a denied browser request (GET, `Accept: text/html`, a 401 reason, browser login on) is
- * redirected to the login start instead of answered with JSON.
+ * redirected to the login start, other refusals get JSON or an HTML page
+ * (http/browser-redirect.ts).
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Reason } from '../errors.js';
 import { REASONS } from '../errors.js';
-import type { RequestInfo } from '../http/request-info.js';
 import { sendError } from '../http/respond.js';
 import { withoutQueryToken } from '../identity/own-credentials.js';
 import { buildUpstreamHeaders } from '../proxy/upstream-headers.js';
-import type { RuntimeState } from '../state/runtime-state.js';
 import { judge } from './judge.js';
 import { elapsedMs, refuseWith, settle } from './settle.js';
-import type { Exchange, Granted, Refuse } from './settle.js';
+import type { Exchange, Granted } from './settle.js';
 
 /** The header set a granted request carries to its upstream. */
 export function upstreamHeaders(req: IncomingMessage, x: Exchange, granted: Granted, upgrade: boolean): OutgoingHttpHeaders {
@@ -40,29 +38,10 @@ export function upstreamQuery(x: Exchange): string {
   return x.state.config.tokens.query ? withoutQueryToken(x.info.query) : x.info.query;
 }
 
-function wantsBrowserRedirect(info: RequestInfo, state: RuntimeState, reason: Reason): boolean {
-  if (!state.config.login?.browser || info.method !== 'GET') return false;
-  if (REASONS[reason].status !== 401) return false;
-  const accept = info.headers.accept;
-  return typeof accept === 'string' && accept.includes('text/html');
-}
-
-function refuseOrRedirect(req: IncomingMessage, res: ServerResponse, x: Exchange): Refuse {
-  const plain = refuseWith(res, x, req.method);
-  return (reason, allow) => {
-    const browser = x.state.config.login?.browser;
-    if (browser === undefined || !wantsBrowserRedirect(x.info, x.state, reason)) return plain(reason, allow);
-    const rd = encodeURIComponent(`${x.info.path}${x.info.query}`);
-    res.writeHead(302, { location: `${browser.startPath}?rd=${rd}`, 'x-request-id': x.info.requestId, 'cache-control': 'no-store' });
-    res.end();
-    return 302;
-  };
-}
-
 export async function proxied(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {
   const { x, decision } = await judge(req, res, exchange);
   const { deps, info } = x;
-  await settle(x, decision, refuseOrRedirect(req, res, x), async (granted) => {
+  await settle(x, decision, refuseWith(res, x, req.method, 'proxy'), async (granted) => {
     const route = granted.route;
     if (!route.upstream) return { refuse: 'not_found' };
     const headers = upstreamHeaders(req, x, granted, false);

@@ -8,6 +8,8 @@ import type { Duplex } from 'node:stream';
 import type { Reason } from '../errors.js';
 import { REASONS } from '../errors.js';
 import type { RequestInfo } from '../http/request-info.js';
+import { deniedAnswer } from '../http/browser-redirect.js';
+import type { Terminal } from '../http/browser-redirect.js';
 import { sendError } from '../http/respond.js';
 import type { Login } from '../login/index.js';
 import type { OpLog } from '../observe/log.js';
@@ -55,11 +57,24 @@ export function elapsedMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-/** The plain JSON error answer (HEAD: without a body). */
-export function refuseWith(res: ServerResponse, x: Exchange, method: string | undefined): Refuse {
+/**
+ * The answer to a refusal (HEAD: without a body): JSON for API clients, an HTML page for a
+ * client that prefers HTML, or, for a browser that needs to log in, a redirect to the login
+ * start (browser-redirect.ts decides, by terminal).
+ */
+export function refuseWith(res: ServerResponse, x: Exchange, method: string | undefined, terminal?: Terminal): Refuse {
   return (reason, allow) => {
-    const extraHeaders = allow === undefined ? undefined : { allow: allow.join(', ') };
-    sendError(res, reason, { requestId: x.info.requestId, head: method === 'HEAD', ...(extraHeaders ? { extraHeaders } : {}) });
+    const answer = deniedAnswer(x.info, x.state.config, reason, terminal);
+    if ('location' in answer) {
+      res.writeHead(302, { location: answer.location, 'x-request-id': x.info.requestId, 'cache-control': 'no-store' });
+      res.end();
+      return 302;
+    }
+    const extraHeaders = {
+      ...(allow === undefined ? {} : { allow: allow.join(', ') }),
+      ...(answer.login === undefined ? {} : { 'x-auth-request-redirect': answer.login }),
+    };
+    sendError(res, reason, { requestId: x.info.requestId, head: method === 'HEAD', extraHeaders, ...(answer.html ? { html: answer.html } : {}) });
     return REASONS[reason].status;
   };
 }

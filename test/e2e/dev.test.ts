@@ -5,10 +5,13 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { CLI } from '../support/sidecar.js';
 import { http } from '../support/http.js';
 
-const child = spawn(process.execPath, [CLI, 'dev', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+const EXTRA_CALLBACK = 'http://127.0.0.1:18443/_auth/callback';
+const child = spawn(process.execPath, [CLI, 'dev', '--port', '0', '--redirect-uri', EXTRA_CALLBACK], { stdio: ['ignore', 'pipe', 'pipe'] });
 let stdout = '';
 let stderr = '';
 child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -54,9 +57,23 @@ t.test('the printed flow works: login, call with the token, refusal without', as
   t.equal((await http(`${admin}/readyz`)).status, 200);
 });
 
-t.test('Ctrl-C (SIGINT) stops it cleanly', async (t) => {
+t.test('--redirect-uri: the dev IdP accepts that callback too', async (t) => {
+  const issuer = /"idp":"(http:[^"]+)"/.exec(stderr)?.[1] ?? '';
+  const authorize = async (redirectUri: string): Promise<string> => {
+    const q = new URLSearchParams({ client_id: 'portcullis', response_type: 'code', scope: 'openid', redirect_uri: redirectUri, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
+    const res = await fetch(`${issuer}/auth?${q.toString()}`, { redirect: 'manual' });
+    return `${res.status} ${res.headers.get('location') ?? ''}`;
+  };
+  t.match(await authorize(EXTRA_CALLBACK), /^30[23] \/interaction\//, 'the extra callback goes on to the sign-in page');
+  t.match(await authorize('http://127.0.0.1:18444/_auth/callback'), /^400 /, 'another one is refused');
+});
+
+t.test('Ctrl-C (SIGINT) stops it cleanly and removes the config directory holding the secrets', async (t) => {
+  const file = /"file":"([^"]+)"/.exec(stderr)?.[1] ?? '';
+  t.ok(existsSync(file), 'the config is there while dev runs');
   child.kill('SIGINT');
   const [code] = await exited;
   t.equal(code, 0);
   t.match(stderr, /"msg":"stopped"/);
+  t.notOk(existsSync(dirname(file)), 'the temporary directory is gone');
 });

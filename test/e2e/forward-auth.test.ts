@@ -98,7 +98,7 @@ const cases: Array<[string, Record<string, string>, number, string | undefined]>
   ['X-Original-URI and X-Original-URL disagree', { host: 'api.example.com', 'x-original-uri': '/public/x', 'x-original-url': 'https://api.example.com/admin' }, 400, 'invalid_request'],
   ['wildcard host needs a real subdomain', traefik('/x', { 'x-forwarded-host': 'apps.example.com' }), 404, 'not_found'],
   ['query string cannot widen a rule', traefik('/admin?/public'), 401, 'unauthorized'],
-  ['browser gets 401, not a redirect', traefik('/x', { accept: 'text/html' }), 401, 'unauthorized'],
+  ['without browser login a browser gets 401, not a redirect', traefik('/x', { accept: 'text/html;q=0.5, application/json' }), 401, 'unauthorized'],
 ];
 for (const [name, headers, status, error] of cases) {
   t.test(`${name} → ${status}`, async (t) => {

@@ -25,7 +25,8 @@ async function untilCallback(browser: Browser, rd = '/'): Promise<URL> {
 
 async function expectRefused(t: Test, cookie: string | undefined, url: string, status: number, error: string, description: string): Promise<void> {
   const tokenCalls = h.idp.counters().token;
-  const res = await new Browser().request(url, cookie === undefined ? {} : { headers: { cookie } });
+  const json = { accept: 'application/json' };
+  const res = await new Browser().request(url, { headers: cookie === undefined ? json : { ...json, cookie } });
   const text = await res.text();
   errorBodies.push(text);
   t.equal(res.status, status, description);
@@ -133,7 +134,7 @@ t.test('state tampering, expiry and replay: 400 invalid_state, zero token-endpoi
   const errorParam = withParams({ error: 'access_denied', code: null });
   const denied = await fetch(errorParam, { headers: { cookie: `${flowName}=${sealed}` } });
   t.equal(denied.status, 401, 'IdP error parameter');
-  t.equal(((await denied.json()) as { error: string }).error, 'invalid_grant');
+  t.equal(((await denied.json()) as { error: string }).error, 'access_denied', 'a cancelled login is not a credentials error');
   t.match(denied.headers.getSetCookie()[0], new RegExp(`^${flowName}=; .*Max-Age=0`), 'flow cookie cleared on an error answer too');
 
   const ok = await browser.goto(cb.href);
@@ -193,16 +194,59 @@ t.test('logout clears cookies and redirects to the end-session endpoint', async 
   t.equal(`${target.origin}${target.pathname}`, `${h.idp.issuer}/session/end`);
   t.equal(target.searchParams.get('client_id'), h.idp.clientId);
   t.equal(target.searchParams.get('post_logout_redirect_uri'), `${h.url}/`);
+  const cleared = (name: string): string => `${name}=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT`;
   t.same(res.headers.getSetCookie(), [
-    'access_token=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
-    'access_token_refresh=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
-  ]);
+    ...['access_token', ...[1, 2, 3, 4, 5, 6, 7].map((i) => `access_token_${i}`)].map(cleared),
+    cleared('access_token_refresh'),
+  ], 'the auth cookie, every chunk name and the refresh cookie are cleared');
   const left = Object.keys(browser.cookiesFor(`${h.url}/`)).filter((n) => n.startsWith('access_token'));
   t.same(left, [], 'no portcullis cookie left in the jar');
   const idpPage = await browser.goto(target.href);
   t.equal(idpPage.status, 200, 'the IdP accepts the end-session request');
   t.match(h.audit.at(-1), { event: 'logout', decision: 'allowed', status: 302 });
   t.equal((await fetch(`${h.url}/_auth/logout`, { method: 'PUT' })).status, 405);
+});
+
+t.test('logout from another site is refused and changes nothing; the same origin ends the session at the IdP', async (t) => {
+  const browser = new Browser();
+  await browser.login(START, ALICE);
+  const refresh = browser.cookiesFor(`${h.url}/`).access_token_refresh!;
+  secrets.push(refresh);
+  const withRefreshOnly = { accept: 'application/json', cookie: `access_token_refresh=${refresh}` };
+  const renewed = await fetch(`${h.url}/_auth/userinfo`, { headers: withRefreshOnly });
+  t.equal(renewed.status, 200, 'before logout the refresh cookie yields a token');
+
+  const foreign: Array<[string, Record<string, string>]> = [
+    ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
+    ['Sec-Fetch-Site: same-site (a sibling subdomain)', { 'sec-fetch-site': 'same-site' }],
+    ['Origin of another site', { origin: 'https://evil.example' }],
+    ['Origin: null', { origin: 'null' }],
+    ['Referer of another site', { referer: 'https://evil.example/page' }],
+  ];
+  for (const [name, headers] of foreign) {
+    for (const method of ['GET', 'POST']) {
+      const res = await browser.request(`${h.url}/_auth/logout`, { method, headers: { accept: 'application/json', ...headers } });
+      t.equal(res.status, 403, `${method}, ${name}`);
+      t.equal(((await res.json()) as { error: string }).error, 'forbidden', `${method}, ${name}: forbidden_origin`);
+      t.same(res.headers.getSetCookie(), [], `${method}, ${name}: no cookie touched`);
+    }
+  }
+  t.ok(browser.cookiesFor(`${h.url}/`).access_token_refresh, 'still signed in');
+  const page = await browser.request(`${h.url}/_auth/logout`, { headers: { 'sec-fetch-site': 'cross-site', accept: 'text/html' } });
+  t.match(page.headers.get('content-type'), /^text\/html/, 'a browser sees the refusal as a page');
+
+  const res = await browser.request(`${h.url}/_auth/logout`, { headers: { 'sec-fetch-site': 'same-origin', referer: `${h.url}/somewhere` } });
+  t.equal(res.status, 302, 'the same origin logs out');
+  const target = new URL(res.headers.get('location') ?? '');
+  const hint = target.searchParams.get('id_token_hint');
+  t.ok(hint !== null && hint.split('.').length === 3, 'id_token_hint is the ID token of the session');
+  t.equal(target.searchParams.get('client_id'), h.idp.clientId);
+  if (hint !== null) secrets.push(hint);
+  const after = await fetch(`${h.url}/_auth/userinfo`, { headers: withRefreshOnly });
+  t.equal(after.status, 401, 'the old refresh cookie replayed after logout yields no token: the IdP revoked it');
+  t.notMatch(h.logs.join('\n'), /idp_revocation/, 'the revocation succeeded (a failure is logged)');
+  const plain = await fetch(`${h.url}/_auth/logout`, { method: 'POST', redirect: 'manual' });
+  t.equal(plain.status, 302, 'a client without Origin, Referer or Sec-Fetch-Site may log out');
 });
 
 t.test('no token, code, state or secret in any error body, audit line or log line', async (t) => {

@@ -75,9 +75,10 @@ t.test('?cookie=true sets exactly the auth cookie attributes and the sealed refr
   const expiresIn = (r.body.auth_token as Record<string, unknown>).expires_in as number;
   t.ok(expiresIn > 0 && expiresIn <= 300, 'expires_in from the IdP (300 s)');
   const cookies = r.headers.getSetCookie();
-  t.equal(cookies.length, 2);
+  t.equal(cookies.length, 9, 'the auth cookie, the clearing of its 7 chunk names, the refresh cookie');
   t.equal(cookies[0], `access_token=${token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=${expiresIn}`);
-  t.match(cookies[1], /^access_token_refresh=[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*){4}; HttpOnly; Secure; SameSite=Strict; Path=\/; Max-Age=86400$/);
+  t.same(cookies.slice(1, 8).map((c) => c.split(';')[0]), [1, 2, 3, 4, 5, 6, 7].map((i) => `access_token_${i}=`), 'no stale chunk can be joined to this token');
+  t.match(cookies[8], /^access_token_refresh=[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*){4}; HttpOnly; Secure; SameSite=Strict; Path=\/; Max-Age=86400$/);
   const proxied = await fetch(`${h.url}/api`, { headers: { cookie: `access_token=${token}` } });
   t.equal(proxied.status, 200, 'the cookie opens a protected route');
   secrets.push(token);

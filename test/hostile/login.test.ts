@@ -51,9 +51,12 @@ const goodRedirects = ['/', '/dashboard?tab=1', 'https://app.example.com/x', 'ht
 for (const rd of badRedirects) {
   t.test(`rd ${JSON.stringify(rd)} → 400 invalid_request, no redirect`, async (t) => {
     const before = h.idp.counters().token;
-    const res = await http(`${base}/_auth/start?rd=${encodeURIComponent(rd)}`, { headers: { accept: 'text/html' } });
+    const res = await http(`${base}/_auth/start?rd=${encodeURIComponent(rd)}`, { headers: { accept: 'application/json' } });
     t.equal(res.status, 400);
     t.equal(res.json().error, 'invalid_request');
+    const page = await http(`${base}/_auth/start?rd=${encodeURIComponent(rd)}`, { headers: { accept: 'text/html' } });
+    t.equal(page.status, 400, 'a browser gets the same refusal as a page');
+    t.notMatch(page.body, 'evil.example', 'the page does not show the refused address');
     t.equal(res.headers.location, undefined);
     t.equal(h.idp.counters().token, before, 'the token endpoint was not contacted');
     t.equal((await auditLine(h, res.headers['x-request-id']))?.reason, 'invalid_redirect');
