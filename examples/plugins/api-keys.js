@@ -1,4 +1,4 @@
-// An API-key authenticator for portcullis (SPEC §10), loaded with:
+// An API-key authenticator for portcullis (README "Plug-in authenticators"), loaded with:
 //
 //   authenticators:
 //     - type: module

@@ -1,5 +1,5 @@
 /**
- * Route authorization (SPEC §3 `routes[].require`): every listed kind must hold.
+ * Route authorization (docs/configuration.md `routes[].require`): every listed kind must hold.
  *
  * Enforces:
  * - roles: any of the listed roles (an empty list is no check);

@@ -1,5 +1,5 @@
 /**
- * Cross-field checks on a schema-valid document (SPEC §3 refusals and the extensions): issuers
+ * Cross-field checks on a schema-valid document (docs/configuration.md refusals and the extensions): issuers
  * and their algorithms, URLs, routes against the mode, login prerequisites, authenticators,
  * endpoint paths. Every check reports a finding at the node it concerns; all are collected.
  * Messages never quote configured values (they may come from secrets in the environment).

@@ -1,5 +1,5 @@
 /**
- * Durations in the config (SPEC §3): `500ms`, `30s`, `10m`, `24h`, `1d`, combinations in
+ * Durations in the config (docs/configuration.md): `500ms`, `30s`, `10m`, `24h`, `1d`, combinations in
  * descending order (`1h30m`, `1d12h`), or bare numbers meaning seconds. Negative, empty,
  * non-finite and unordered values are refused, so a typo never becomes a zero timeout.
  */

@@ -1,5 +1,5 @@
 /**
- * The configuration module's public entry (SPEC §3): load a config file or text into a frozen
+ * The configuration module's public entry (docs/configuration.md): load a config file or text into a frozen
  * RuntimeConfig or a list of problems, format a problem as `FILE:LINE:COL path: message`, and
  * parse durations the way the config does.
  */

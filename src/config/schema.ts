@@ -1,5 +1,5 @@
 /**
- * The config file's shape (SPEC §3) as one TypeBox schema: the TypeScript type of a validated
+ * The config file's shape (docs/configuration.md) as one TypeBox schema: the TypeScript type of a validated
  * document and the JSON Schema ajv checks it against. Every object is closed
  * (`additionalProperties: false`) so a misspelt key is an error, never a silently ignored rule;
  * every default lives here and ajv fills it in (`useDefaults`). Checks that span several fields

@@ -1,5 +1,5 @@
 /**
- * The compiled, immutable runtime configuration (SPEC §3). `compile.ts` builds it from a
+ * The compiled, immutable runtime configuration (docs/configuration.md). `compile.ts` builds it from a
  * validated document; everything else reads only this shape. Durations are in milliseconds
  * (or seconds where the name says so); optional sections are `undefined` when switched off.
  */

@@ -1,5 +1,5 @@
 /**
- * Who the client is when proxies stand in front (SPEC §3 `trusted_proxies`).
+ * Who the client is when proxies stand in front (docs/configuration.md `trusted_proxies`).
  *
  * Enforces:
  * - only a TCP peer inside `trusted_proxies` (or any peer with the v1 `trust_forwarded_headers`,

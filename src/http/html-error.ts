@@ -1,5 +1,5 @@
 /**
- * Error pages a person can read (SPEC §11.6): the same answer as the JSON error, as one small
+ * Error pages a person can read (docs/decisions.md): the same answer as the JSON error, as one small
  * HTML page, for a request whose `Accept` prefers `text/html` to JSON.
  *
  * Enforces: HTML only when `text/html` (or `text/*`) is named with a q-value above zero and above

@@ -1,6 +1,6 @@
 /**
  * What the proxy port knows about a request, read once: the request id, the normalised path
- * (SPEC §5), host, client address and scheme. On the proxy port `X-Forwarded-*` and
+ * (docs/decisions.md), host, client address and scheme. On the proxy port `X-Forwarded-*` and
  * `X-Original-*` never steer a decision unless the TCP peer is a trusted proxy
  * (client-address.ts; oauth2-proxy CVE-2026-40575, Envoy CVE-2023-27487).
  */

@@ -1,5 +1,5 @@
 /**
- * Claim paths -> Identity (SPEC §3 `issuers[].claims`).
+ * Claim paths -> Identity (docs/configuration.md `issuers[].claims`).
  *
  * Enforces:
  * - claims are read only through own properties (`Object.hasOwn`): a path never walks into a

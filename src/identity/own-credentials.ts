@@ -1,5 +1,5 @@
 /**
- * portcullis' own credentials never reach the upstream (SPEC §5, identity rules):
+ * portcullis' own credentials never reach the upstream (docs/decisions.md, identity rules):
  * - every cookie portcullis sets is removed from the `Cookie` header: the auth cookie, its
  *   chunks `<name>_1`, `<name>_2`, …, the refresh cookie `<name>_refresh` and the browser-login
  *   flow cookies `portcullis_flow_*`, every copy of each;

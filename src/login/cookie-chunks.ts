@@ -1,5 +1,5 @@
 /**
- * Cookies too long for one browser cookie (SPEC §11.5): a browser drops a cookie whose
+ * Cookies too long for one browser cookie (docs/login.md): a browser drops a cookie whose
  * `name=value` and attributes pass 4,096 bytes, without telling anyone. A value longer than
  * `CHUNK_BYTES` is written as `name`, `name_1`, `name_2`, … with the same attributes and joined
  * again when read.

@@ -1,5 +1,5 @@
 /**
- * Failed-login rate limiting (SPEC §3 `login.rate_limit`, §6): failures are counted per key
+ * Failed-login rate limiting (docs/configuration.md `login.rate_limit`, docs/routing.md): failures are counted per key
  * (the lower-cased username and the client address, each its own key, so a username is refused
  * from every address and an address for every username, while other users on other addresses
  * are never refused for someone else's failures) in a sliding window of

@@ -1,5 +1,5 @@
 /**
- * Finding the presented credential (SPEC §1 item 1, §3 `tokens`, §5; RFC 6750 §2).
+ * Finding the presented credential (docs/decisions.md, docs/configuration.md `tokens`; RFC 6750 §2).
  *
  * Enforces, in this order:
  * 1. the `Authorization` header (when `tokens.header`): if present at all it must be exactly

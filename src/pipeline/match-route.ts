@@ -1,5 +1,5 @@
 /**
- * Route selection (SPEC §3 `routes`, SECURITY.md "Headers and paths").
+ * Route selection (docs/configuration.md `routes`, docs/security.md "Headers and paths").
  *
  * Enforces:
  * - hosts compare lower-cased, without port (`[::1]:8080` included) and without one trailing dot;

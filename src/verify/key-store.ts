@@ -1,7 +1,7 @@
 /**
  * One key store per issuer: the issuer's signing keys, kept fresh.
  *
- * Enforces (SPEC §1.3, SECURITY "Keys"): one fetch in flight at a time, and a sequence number
+ * Enforces (docs/security.md "Keys"): one fetch in flight at a time, and a sequence number
  * so an older result never overwrites a newer one; a successful fetch replaces the whole set
  * (removed keys stop working), a failed one keeps the last good set until `maxStaleMs` after
  * the last success, then the keys are dropped; an unknown kid refetches at most once per

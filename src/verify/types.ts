@@ -28,7 +28,7 @@ export interface VerifiedToken {
   readonly kid: string | undefined;
 }
 
-/** `fingerprint`: SPEC §7's first 12 hex chars of the token's SHA-256 (hashed once, shared with the cache key). */
+/** `fingerprint`: the first 12 hex chars (docs/operations.md) of the token's SHA-256 (hashed once, shared with the cache key). */
 export type VerifyResult =
   | { readonly ok: true; readonly token: VerifiedToken; readonly cached: boolean; readonly fingerprint: string }
   | { readonly ok: false; readonly reason: TokenReason; readonly detail?: string; readonly fingerprint: string };

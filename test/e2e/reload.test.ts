@@ -1,5 +1,5 @@
 /**
- * SIGHUP reload end to end (SPEC §9): requests in flight while the config is swapped all
+ * SIGHUP reload end to end (docs/operations.md): requests in flight while the config is swapped all
  * complete; a valid new file applies to new requests; an invalid one is refused with its
  * problems on stderr and changes nothing; both are counted and audited.
  */

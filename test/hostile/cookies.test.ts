@@ -1,5 +1,5 @@
 /**
- * Hostile cookies (SPEC §1 item 1, §5; authentik CVE-2026-25748): duplicate auth cookies (the
+ * Hostile cookies (docs/decisions.md; authentik CVE-2026-25748): duplicate auth cookies (the
  * first one is judged, every copy is removed before the upstream), several Cookie headers, a
  * valid cookie next to a broken Authorization header (the header is judged), name look-alikes,
  * quoting and encoding games. The upstream never receives an auth cookie of any copy.

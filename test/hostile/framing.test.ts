@@ -1,5 +1,5 @@
 /**
- * HTTP framing attacks on raw sockets (SECURITY.md "Headers and paths" and "Leaks and limits"):
+ * HTTP framing attacks on raw sockets (docs/security.md "Headers and paths" and "Leaks and limits"):
  * CL+TE and TE.TE smuggling, duplicate Content-Length, obs-fold, a client `Trailer` carrying an
  * identity header, `Expect`, h2c (upgrade and prior knowledge), HTTP/1.0 without Host, request
  * line junk and 100 KiB of headers (431). Each row: the statuses answered, that no smuggled

@@ -1,5 +1,5 @@
 /**
- * Hostile Host headers (SECURITY.md "Headers and paths"; oauth2-proxy CVE-2021-21291, Authelia
+ * Hostile Host headers (docs/security.md "Headers and paths"; oauth2-proxy CVE-2021-21291, Authelia
  * CVE-2026-48794): wildcard look-alikes, userinfo, ports, trailing dots, case, IPv6 literals,
  * lists, and absolute-form targets naming another host. Rows are sent without a token: 200 only
  * where a public route really matches, else 401 on the protected host, 404 elsewhere, 400 for a

@@ -1,5 +1,5 @@
 /**
- * Client-sent identity headers in every spelling (SECURITY.md "Headers and paths"; oauth2-proxy
+ * Client-sent identity headers in every spelling (docs/security.md "Headers and paths"; oauth2-proxy
  * CVE-2025-64484 and GHSA-vjrc-mh2v-45x6): casing, underscores, whitespace, duplicates, the
  * Remote-User family and X-Forwarded-* look-alikes never reach the upstream, with or without a
  * token, and never make a request without a token pass.

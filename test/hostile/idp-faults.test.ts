@@ -1,5 +1,5 @@
 /**
- * A misbehaving IdP (SPEC §5, §1.3; SECURITY.md "Keys"), one sidecar per failure mode, with
+ * A misbehaving IdP (docs/decisions.md; docs/security.md "Keys"), one sidecar per failure mode, with
  * fast JWKS timings (refresh 1s, floor 1s, timeout 500ms):
  * - keys never loaded → `/readyz` 503 and every token is 503 `auth_unavailable` + Retry-After,
  *   never a 200, never a crash, nothing upstream;

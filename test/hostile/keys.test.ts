@@ -1,5 +1,5 @@
 /**
- * Hostile key lookups (SECURITY.md "Keys"): a flood of random kids costs at most one JWKS fetch per
+ * Hostile key lookups (docs/security.md "Keys"): a flood of random kids costs at most one JWKS fetch per
  * `min_refresh_interval`, never one per token (the faulty IdP's hit counter proves it); a bad
  * signature on a known kid never refetches; kids shaped like paths or URLs are only ever
  * compared, never fetched; and a flood does not keep a legitimately rotated key out once the

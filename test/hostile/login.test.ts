@@ -1,5 +1,5 @@
 /**
- * Hostile input to the login endpoints (SECURITY.md "Browser login"; oauth2-proxy CVE-2020-5233,
+ * Hostile input to the login endpoints (docs/security.md "Browser login"; oauth2-proxy CVE-2020-5233,
  * CVE-2020-11053): `rd` open-redirect tricks through `/_auth/start` (scheme-relative, backslash,
  * whitespace-smuggled, userinfo, look-alike hosts, encodings) are 400 and never become a 302 to
  * the IdP; the login redirect of a browser on the proxy port keeps `rd` on this site; the password

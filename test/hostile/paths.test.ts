@@ -1,5 +1,5 @@
 /**
- * Hostile request targets on the proxy port (SPEC §5 normalisation; SECURITY.md "Headers and
+ * Hostile request targets on the proxy port (docs/decisions.md normalisation; docs/security.md "Headers and
  * paths"): encoded dots, overlong UTF-8, double encoding, `;` path parameters (Tomcat-style
  * backends, Keycloak CVE-2026-0976), encoded controls, malformed escapes, fragments, case, and
  * absolute-form targets. Letter case never moves a request to another route. A row either is refused (400 `invalid_path`, nothing upstream), is

@@ -1,5 +1,5 @@
 /**
- * Hostile tokens against the real sidecar process (SECURITY.md "Tokens"): algorithm games
+ * Hostile tokens against the real sidecar process (docs/security.md "Tokens"): algorithm games
  * (none in every casing, HMAC keyed with the RSA public key in every encoding), keys carried
  * or pointed to by the token (never fetched: a canary listener proves it), JWE, oversized
  * tokens, duplicate JSON members, non-finite dates, issuer confusion between two issuers,

@@ -1,5 +1,5 @@
 /**
- * Hostile upgrades (SPEC §5 "WebSocket upgrades pass through the same decision"; SECURITY.md
+ * Hostile upgrades (docs/decisions.md "WebSocket upgrades pass through the same decision"; docs/security.md
  * "Leaks and limits"): a WebSocket handshake with a bad token, a cookie-authenticated handshake
  * from a foreign or opaque Origin, an upgrade on a public route (allowed, with client identity
  * headers stripped), and non-WebSocket protocols. Raw sockets: the answer is read off the wire.

@@ -1,5 +1,5 @@
 /**
- * A misbehaving upstream (SPEC §5; SECURITY.md http-proxy notes #547, #1586): refused → 502
+ * A misbehaving upstream (docs/decisions.md; docs/security.md http-proxy notes #547, #1586): refused → 502
  * `upstream_unavailable`, reset before the answer → 502, too slow → 504 `upstream_timeout`,
  * reset mid-body → the client's connection is closed (never a hang, never a second answer),
  * an upgrade the upstream refuses or drops → 502. The sidecar stays up and recovers without a

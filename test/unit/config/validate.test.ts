@@ -5,7 +5,7 @@ import { unknownKeyMessage, validateSchema } from '../../../src/config/validate.
 
 const ISSUER = { name: 'idp', issuer: 'https://idp.example.com' };
 
-t.test('an empty document gets every default of SPEC §3', async (t) => {
+t.test('an empty document gets every default of docs/configuration.md', async (t) => {
   const result = validateSchema({});
   t.ok(result.ok);
   if (!result.ok) return;

@@ -1,5 +1,5 @@
 /**
- * Property test of the config loader (SPEC §3): any text — random bytes, YAML-ish lines built
+ * Property test of the config loader (docs/configuration.md): any text — random bytes, YAML-ish lines built
  * from config keys, broken indentation, anchors, tags, flow collections — never throws; the
  * result is either a config or a list of problems, each placed at line ≥ 1 and column ≥ 1.
  */

@@ -1,5 +1,5 @@
 /**
- * Property tests of the token extractor (SPEC §1 item 1, RFC 6750 §2.1): for any headers and
+ * Property tests of the token extractor (docs/decisions.md, RFC 6750 §2.1): for any headers and
  * query it never throws; a header token is only ever the b64token of an exact
  * `Bearer <b64token>` value; a present Authorization header is never bypassed by a cookie or a
  * query token; query tokens appear only when switched on.

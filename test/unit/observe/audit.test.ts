@@ -1,4 +1,4 @@
-// Holds observe/audit.ts to SPEC §8 (and the operator fields username, requirement): every key in a fixed order, no query strings, a sink that
+// Holds observe/audit.ts to docs/operations.md (and the operator fields username, requirement): every key in a fixed order, no query strings, a sink that
 // never throws or blocks, counts drops, reports a failing output once and recovers on reopen.
 import { mkdirSync, readFileSync, renameSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ function counters() {
 
 const access = (n: number): AuditEvent => ({ event: 'access', request_id: `r${n}`, decision: 'denied', reason: 'expired' });
 
-void t.test('lines carry every SPEC §8 key in order, null where unknown', (t) => {
+void t.test('lines carry every docs/operations.md key in order, null where unknown', (t) => {
   const rows: { desc: string; event: AuditEvent; want: Record<string, unknown> }[] = [
     {
       desc: 'a full access event',
@@ -65,7 +65,7 @@ void t.test('lines carry every SPEC §8 key in order, null where unknown', (t) =
   t.same(Object.keys(login), [...KEYS, 'kind'], 'a login with kind appends kind last');
   t.equal(login.kind, 'password');
   const smuggled = { event: 'access', authorization: 'Bearer secret' } as AuditEvent;
-  t.notMatch(auditLine(smuggled, FIXED), /secret|authorization/, 'fields outside SPEC §8 never reach the line');
+  t.notMatch(auditLine(smuggled, FIXED), /secret|authorization/, 'fields outside docs/operations.md never reach the line');
   t.end();
 });
 

@@ -1,4 +1,4 @@
-// Holds observe/log.ts to SPEC §9 and STYLE: one JSON line per call, a fixed message, exactly
+// Holds observe/log.ts to docs/operations.md: one JSON line per call, a fixed message, exactly
 // the whitelisted fields, the query string never logged.
 import t from 'tap';
 import { createOpLog } from '../../../src/observe/log.js';

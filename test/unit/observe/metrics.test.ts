@@ -1,4 +1,4 @@
-// Holds observe/metrics.ts to SPEC §7: names, types and labels as listed, counts per label set,
+// Holds observe/metrics.ts to docs/operations.md: names, types and labels as listed, counts per label set,
 // and the cap on per-token series (no label from an unverified token, 'other' past the limit,
 // expired tokens' series removed), the last-success gauge.
 import t from 'tap';
@@ -36,7 +36,7 @@ function parseExposition(body: string) {
   return { types, labels };
 }
 
-void t.test('every SPEC §7 metric is exposed with its type and labels', async (t) => {
+void t.test('every docs/operations.md metric is exposed with its type and labels', async (t) => {
   const m = createMetrics({ tokenSeriesLimit: 10 });
   m.request('api', 'denied', 'expired');
   m.tokenRequest({ fingerprint: '0123456789ab', subject: 'alice' }, 'valid');
