@@ -62,6 +62,16 @@ async function suite(): Promise<void> {
     t.equal(h.upstream.requests().length, 1, 'the auth subrequest never reaches the upstream');
   });
 
+  t.test("portcullis' own cookies never reach the application; the others do", async (t) => {
+    const cookie = `access_token=${alice}; access_token_refresh=sealed; portcullis_flow_abcd1234=flow; theme=dark`;
+    const res = await get('/hello', { cookie });
+    t.equal(res.status, 200, 'the auth cookie authenticates the request');
+    t.equal(res.json<Echoed>().headers.cookie, 'theme=dark', 'only the application cookie is passed on');
+    const ownOnly = await get('/hello', { ...bearer(alice), cookie: 'access_token_refresh=sealed; portcullis_flow_abcd1234=flow' });
+    t.equal(ownOnly.status, 200);
+    t.notOk(ownOnly.json<Echoed>().headers.cookie, 'no Cookie header is left');
+  });
+
   t.test('public route: no token needed, and a client X-Auth-Request-User does not get through', async (t) => {
     const res = await get('/public/page', { 'x-auth-request-user': 'mallory' });
     t.equal(res.status, 200);
