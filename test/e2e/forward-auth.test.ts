@@ -48,7 +48,7 @@ t.test('Traefik headers, valid token: 200 with identity headers and a bounded ca
 });
 
 t.test('the 200 answer carries the request cookies without portcullis\' own, for the proxy to pass on', async (t) => {
-  const cookie = `app=1; access_token=${alice}; access_token_1=chunk; access_token_refresh=sealed; portcullis_flow_abcdefgh=f; access_token_x=keep`;
+  const cookie = `app=1; access_token=${alice}; access_token_refresh=sealed; portcullis_flow_abcdefgh=f; access_token_x=keep`;
   const res = await http(verify, { headers: traefik('/orders', { cookie }) });
   t.equal(res.status, 200, 'the auth cookie authenticates');
   t.equal(res.headers.cookie, 'app=1; access_token_x=keep');
