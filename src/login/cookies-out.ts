@@ -15,7 +15,7 @@
  *   past, so every browser drops it.
  */
 import type { CookieSettings } from '../config/types.js';
-import { chunkName, MAX_CHUNKS, splitValue } from './cookie-chunks.js';
+import { chunkName, MAX_CHUNKS, splitValue } from '../http/cookie-chunks.js';
 
 import { FLOW_COOKIE_PREFIX } from '../identity/own-credentials.js';
 

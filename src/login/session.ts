@@ -17,7 +17,7 @@ import type { Identity } from '../identity/types.js';
 import { identityFromClaims } from '../identity/claims.js';
 import { tokenFingerprint } from '../verify/index.js';
 import type { LoginEnv } from './context.js';
-import { CHUNK_BYTES } from './cookie-chunks.js';
+import { CHUNK_BYTES } from '../http/cookie-chunks.js';
 import { authCookies, refreshCookie } from './cookies-out.js';
 import type { TokenSet } from './idp-client.js';
 

@@ -16,7 +16,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RuntimeConfig } from '../config/types.js';
 import { parseCookies } from '../http/cookies.js';
-import { joinChunks } from '../login/cookie-chunks.js';
+import { joinChunks } from '../http/cookie-chunks.js';
 
 export type Extracted =
   | { kind: 'none' }

@@ -24,7 +24,7 @@ t.test('defaults compile to the documented runtime values', async (t) => {
   t.equal(c.publicUrl, undefined);
   t.same(c.tokens, { header: true, cookie: 'access_token', query: false });
   t.same(c.authenticators, [{ type: 'jwt' }]);
-  t.same(c.forwardAuth, { path: '/_auth/verify', trustedSources: [] });
+  t.same(c.forwardAuth, { path: '/_auth/verify', trustedSources: [], browserRedirect: 'auto' });
   t.equal(c.login, undefined);
   t.same(c.audit, { output: 'stdout', allowed: true });
   t.same(c.metrics, { tokenSeriesLimit: 1000 });
@@ -46,6 +46,7 @@ t.test('defaults compile to the documented runtime values', async (t) => {
       roles: ['realm_access.roles', 'resource_access.*.roles'],
     },
     secret: undefined,
+    allowHttp: false,
   });
 });
 
@@ -83,6 +84,7 @@ t.test('route match host is lower-cased, methods upper-cased, durations in ms', 
     forwardToken: false,
     stripPrefix: false,
     timeoutMs: 90_000,
+    upstreamConnections: 128,
   });
 });
 

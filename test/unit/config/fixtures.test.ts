@@ -58,7 +58,7 @@ const valid: Record<string, (c: RuntimeConfig) => unknown[][]> = {
     [c.mode, 'forward_auth'],
     [c.listen, { host: '::1', port: 0 }],
     [c.routes.map((r) => [r.name, r.auth, r.upstream, r.match.host, r.match.path]), [['public', 'public', undefined, undefined, '/public'], ['api', 'optional', undefined, '*.api.example.com', '/']]],
-    [c.forwardAuth, { path: '/verify', trustedSources: ['10.0.0.0/8', '127.0.0.1', 'fd00::/8'] }],
+    [c.forwardAuth, { path: '/verify', trustedSources: ['10.0.0.0/8', '127.0.0.1', 'fd00::/8'], browserRedirect: 'auto' }],
     [c.stripHeaders.slice(0, 2), ['x-forwarded-user', 'x-forwarded-email']],
     [c.stripHeaders.includes('x-remote-user'), true],
     [c.workers, 4],

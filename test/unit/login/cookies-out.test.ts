@@ -9,7 +9,7 @@ import {
   flowCookieName,
   refreshCookie,
 } from '../../../src/login/cookies-out.js';
-import { CHUNK_BYTES, joinChunks, MAX_CHUNKS, splitValue } from '../../../src/login/cookie-chunks.js';
+import { CHUNK_BYTES, joinChunks, MAX_CHUNKS, splitValue } from '../../../src/http/cookie-chunks.js';
 
 const strict: CookieSettings = { name: 'access_token', maxAgeSec: 86_400, secure: true, sameSite: 'Strict', domain: undefined };
 const lax: CookieSettings = { name: 'sid', maxAgeSec: 120, secure: false, sameSite: 'Lax', domain: 'example.com' };
