@@ -127,7 +127,7 @@ async function suite(binary: string): Promise<void> {
     t.equal(seenBearer.headers.authorization, undefined, 'no Authorization header');
     t.equal(seenBearer.headers['x-auth-request-access-token'], undefined, 'no token header on a route without forward_token');
 
-    const cookie = `app_session=keep-me; access_token=${alice}; access_token_refresh=sealed-refresh; access_token_1=chunk; portcullis_flow_abcdefgh=flow; theme=dark`;
+    const cookie = `app_session=keep-me; access_token=${alice}; access_token_refresh=sealed-refresh; portcullis_flow_abcdefgh=flow; theme=dark`;
     const withCookie = await get('/hello', { cookie });
     t.equal(withCookie.status, 200, 'the auth cookie authenticates');
     const seenCookie = withCookie.json<Echoed>();

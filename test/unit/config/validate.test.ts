@@ -17,7 +17,7 @@ t.test('an empty document gets every default of docs/configuration.md', async (t
     tokens: { header: true, cookie: 'access_token', query: false },
     authenticators: [{ type: 'jwt' }],
     routes: [],
-    forward_auth: { path: '/_auth/verify', trusted_sources: [] },
+    forward_auth: { path: '/_auth/verify', trusted_sources: [], browser_redirect: 'auto' },
     audit: { output: 'stdout', allowed: true },
     metrics: { token_series_limit: 1000 },
     cache: { verified_tokens: 10000 },
@@ -25,6 +25,8 @@ t.test('an empty document gets every default of docs/configuration.md', async (t
     trusted_proxies: [],
     strip_headers: [],
     shutdown_timeout: '10s',
+    shutdown_delay: '0s',
+    client_body_timeout: '30s',
     workers: 1,
   });
 });
@@ -52,7 +54,7 @@ t.test('issuer, route and login sections get their defaults; optional parts stay
     },
   });
   t.same(result.doc.routes[0], {
-    name: 'r', match: { path: '/' }, auth: 'required', forward_token: false, strip_prefix: false, timeout: '60s',
+    name: 'r', match: { path: '/' }, auth: 'required', forward_token: false, strip_prefix: false, timeout: '60s', upstream_connections: 128,
   });
   t.same(result.doc.login, {
     client_id: 'c',
