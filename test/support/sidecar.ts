@@ -124,7 +124,7 @@ export async function startSidecarProcess(
     });
   }
 
-  const readyLine = await waitForLog('"msg":"ready"', opts.readyTimeoutMs).catch((err: unknown) => {
+  const readyLine = await waitForLog('"msg":"ready"', opts.readyTimeoutMs ?? 60_000).catch((err: unknown) => {
     child.kill('SIGKILL');
     throw err;
   });
