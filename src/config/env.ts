@@ -26,7 +26,7 @@ function reread(text: string): unknown {
 
 const URL_KEYS = new Set(['issuer', 'jwks_uri', 'public_url', 'upstream']);
 /** 32 bytes: the shortest cookie_secret or HS* secret that is accepted. */
-export const SECRET_PLACEHOLDER = 'placeholder-xxxxxxxxxxxxxxxxxxxx';
+export const SECRET_PLACEHOLDER = 'placeholder-secret-for-check-ok!';
 
 /** What an unset variable stands for under `key` in placeholder mode (`whole`: the entire value). */
 function placeholder(key: Segment | undefined, whole: boolean): string {
