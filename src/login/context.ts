@@ -86,7 +86,7 @@ export function createEnvFactory(deps: LoginDeps, throttle: LoginThrottle): (sta
       now,
       throttle,
       metadata() {
-        const pending = (own.meta ??= fetchMetadata(issuer.issuer, issuer.jwks.timeoutMs, deps.dispatcher));
+        const pending = (own.meta ??= fetchMetadata(issuer.issuer, issuer.jwks.timeoutMs, issuer.allowHttp, deps.dispatcher));
         void pending.then((r) => {
           if (!r.ok && own.meta === pending) delete own.meta;
         });

@@ -4,7 +4,8 @@
  * but 200 is a failure the caller logs).
  *
  * Enforces: the discovery document's `issuer` equals the configured one exactly (OIDC
- * Discovery §4.3) and its endpoints are absolute https URLs (http for loopback IdPs only);
+ * Discovery §4.3) and its endpoints are absolute https URLs (http only for loopback IdPs, or
+ * for any host when the issuer sets `allow_http`, as its JWKS URL);
  * every token request is a form POST through undici with one TOTAL deadline (the issuer's JWKS
  * timeout), a 1 MiB cap on the answer and no redirect followed; client authentication is
  * `client_secret_basic` with the id and secret form-urlencoded first (RFC 6749 §2.3.1) when a
@@ -42,11 +43,13 @@ export type TokenResult =
   | { readonly ok: true; readonly tokens: TokenSet }
   | { readonly ok: false; readonly kind: 'invalid_grant' | 'unavailable' | 'rejected'; readonly code: string };
 
-function endpoint(value: unknown): string | undefined {
-  return typeof value === 'string' && isAllowedKeyUrl(value) ? value : undefined;
-}
-
-export async function fetchMetadata(issuer: string | undefined, timeoutMs: number, dispatcher?: Dispatcher): Promise<MetadataResult> {
+export async function fetchMetadata(
+  issuer: string | undefined,
+  timeoutMs: number,
+  allowHttp: boolean,
+  dispatcher?: Dispatcher,
+): Promise<MetadataResult> {
+  const endpoint = (value: unknown): string | undefined => (typeof value === 'string' && isAllowedKeyUrl(value, allowHttp) ? value : undefined);
   if (issuer === undefined) return { ok: false, code: 'issuer_not_configured' };
   const got = await getJson(discoveryUrl(issuer), timeoutMs, { dispatcher });
   if (!got.ok) return { ok: false, code: 'discovery_unreachable' };
