@@ -3,14 +3,14 @@
  * CVE-2020-11053): `rd` open-redirect tricks through `/_auth/start` (scheme-relative, backslash,
  * whitespace-smuggled, userinfo, look-alike hosts, encodings) are 400 and never become a 302 to
  * the IdP; the login redirect of a browser on the proxy port keeps `rd` on this site; the password
- * login refuses cross-site cookie logins (login CSRF), oversized and ill-typed bodies, and never
- * writes the password anywhere.
+ * login refuses cross-site cookie logins (login CSRF), oversized and ill-typed bodies and a body
+ * that stalls (408, connection closed, no IdP call), and never writes the password anywhere.
  */
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { harness } from '../support/harness.js';
 import { http } from '../support/http.js';
-import { assertDenied, assertStillUp, auditLine, idpHits } from './support.js';
+import { assertDenied, assertStillUp, auditLine, idpHits, rawError, rawExchange, statuses } from './support.js';
 
 const COOKIE_SECRET = 'hostile-cookie-secret-0123456789-abcdefgh';
 const h = await harness(t, { routes: `
@@ -22,6 +22,7 @@ const h = await harness(t, { routes: `
 writeFileSync(
   h.sidecar.configFile,
   `${h.yaml}public_url: https://app.example.com
+client_body_timeout: 1s
 login:
   issuer: idp
   client_id: ${h.idp.clientId}
@@ -112,6 +113,20 @@ t.test('duplicate username members: the last one is used, with its own password 
   });
   t.equal(res.status, 401);
   t.equal(res.json().error, 'invalid_grant');
+});
+
+t.test('a login body that stalls → 408 request_timeout, the connection closed, the IdP never asked', async (t) => {
+  const idpBefore = idpHits(h);
+  const errorsBefore = h.sidecar.stderr().filter((l) => l.includes('"level":"error"')).length;
+  const head = `POST /_auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n`;
+  // The client_body_timeout (1 s) ends it; the bound of 10 s only keeps the test from hanging.
+  const raw = await rawExchange(base, `${head}{"username":"alice","pass`, 10_000);
+  t.same(statuses(raw), [408], 'one answer: 408');
+  t.equal(rawError(raw), 'request_timeout');
+  t.match(raw, /\r\nconnection: close\r\n/i, 'the connection is closed, the rest of the body never read');
+  t.equal(idpHits(h), idpBefore, 'no IdP was contacted');
+  t.equal(h.sidecar.stderr().filter((l) => l.includes('"level":"error"')).length, errorsBefore, 'no error logged');
+  await assertStillUp(t, h);
 });
 
 t.test('no password appears in any log line or body', async (t) => {
