@@ -161,15 +161,16 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   });
   const jwksKeys = new Gauge({
     name: 'portcullis_jwks_keys',
-    help: 'Keys currently held per issuer.',
+    help: 'Keys currently held per issuer (with workers, the fewest any worker holds).',
     labelNames: ['issuer'] as const,
+    aggregator: 'min',
     registers,
   });
   const jwksLastSuccess = new Gauge({
     name: 'portcullis_jwks_last_success_timestamp_seconds',
-    help: 'Unix time of the last successful JWKS fetch per issuer; alert when its age nears max_stale.',
+    help: 'Unix time of the last successful JWKS fetch per issuer (with workers, the stalest worker); alert when its age nears max_stale.',
     labelNames: ['issuer'] as const,
-    aggregator: 'max',
+    aggregator: 'min',
     registers,
   });
   const cacheHits = new Counter({

@@ -37,6 +37,10 @@ t.test('requests are answered and counted across workers', async (t) => {
   t.same(statuses, Array(40).fill(200));
   const s = await scrape(h.sidecar.adminUrl);
   t.equal(sample(s, 'portcullis_requests_total', { route: 'app', decision: 'allowed', reason: 'none' }), 40, 'aggregated over workers');
+  // Each worker holds the one key of the test issuer: the gauge is not a sum over workers.
+  t.equal(sample(s, 'portcullis_jwks_keys', { issuer: 'test' }), 1, 'keys held: the fewest of any worker, not a sum');
+  const fetched = sample(s, 'portcullis_jwks_last_success_timestamp_seconds', { issuer: 'test' });
+  t.ok(fetched > 0 && fetched <= Date.now() / 1000, 'last key fetch: a time, not a sum of times');
 });
 
 t.test('SIGHUP reloads every worker', async (t) => {
