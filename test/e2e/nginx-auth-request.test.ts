@@ -18,6 +18,11 @@ const ROUTES = `
   - name: admin
     match: { path: /admin }
     require: { roles: [admin] }
+  - name: reports-write
+    match: { path: /reports, methods: [POST] }
+    require: { roles: [admin] }
+  - name: reports-read
+    match: { path: /reports, methods: [GET] }
   - name: app
     match: { path: / }
 `;
@@ -41,6 +46,7 @@ async function suite(): Promise<void> {
     http(`${nginx.url}/`, { rawPath: path, headers });
 
   t.beforeEach(() => h.upstream.reset());
+  const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
   t.test('the sidecar runs forward-auth only, so nginx is the only way to the upstream', async (t) => {
     const direct = await http(`${h.sidecar.url}/hello`, { headers: bearer(alice) });
@@ -109,13 +115,45 @@ async function suite(): Promise<void> {
     });
   }
 
-  t.test('require: roles [admin] → 403 for alice, 200 for admin', async (t) => {
+  t.test("require: roles [admin] → 403 with portcullis' JSON for alice, 200 for admin", async (t) => {
     const denied = await get('/admin/panel', bearer(alice));
     t.equal(denied.status, 403);
+    t.equal(denied.headers['content-type'], 'application/json', "portcullis' answer, not nginx's page");
+    t.match(denied.json(), { error: 'insufficient_scope' });
     t.equal(h.upstream.requests().length, 0);
     const allowed = await get('/admin/panel', bearer(admin));
     t.equal(allowed.status, 200);
     t.equal(allowed.json<Echoed>().headers['x-auth-request-preferred-username'], 'admin');
+  });
+
+  t.test("403 for a browser: portcullis' HTML page with its CSP, one request id for both decisions", async (t) => {
+    const page = await get('/admin/panel?x=1', { ...bearer(alice), accept: BROWSER_ACCEPT });
+    t.equal(page.status, 403);
+    t.equal(page.headers['content-type'], 'text/html; charset=utf-8');
+    t.equal(page.headers['content-security-policy'], "default-src 'none'; style-src 'unsafe-inline'");
+    t.equal(page.headers['x-content-type-options'], 'nosniff');
+    t.match(page.body, '<title>403 Forbidden</title>');
+    t.match(page.body, '<code>insufficient_scope</code>');
+    t.notMatch(page.body, /nginx/i, "not nginx's own page");
+    const id = String(page.headers['x-request-id']);
+    t.match(page.body, `<code>${id}</code>`, 'the page shows the request id');
+    const lines = await h.sidecar.waitForAudit((l) => l.request_id === id, 2);
+    t.equal(lines.length, 2, 'the decision and the second ask that renders the page');
+    t.ok(lines.every((l) => l.status === 403 && l.reason === 'insufficient_scope' && l.path === '/admin/panel'), 'both audited as the 403 they are');
+    t.equal(h.upstream.requests().length, 0);
+  });
+
+  t.test('a refused POST is shown as judged: the second ask keeps the method; the application sees nothing', async (t) => {
+    const res = await http(`${nginx.url}/reports/q3`, {
+      method: 'POST',
+      headers: { ...bearer(alice), accept: BROWSER_ACCEPT, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'title=secret',
+    });
+    t.equal(res.status, 403);
+    t.match(res.body, '<code>insufficient_scope</code>', 'judged as a POST again (a GET would be allowed)');
+    const read = await get('/reports/q3', bearer(alice));
+    t.equal(read.status, 200, 'the GET is allowed');
+    t.same(h.upstream.requests().map((r) => r.method), ['GET'], 'the application saw only the GET');
   });
 
   t.test('a client cannot describe the request for portcullis with the other header family', async (t) => {

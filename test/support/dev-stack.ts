@@ -7,6 +7,8 @@
  * issuer is http://localhost:<port>, so that the browser sees two sites, as with a real IdP: a
  * redirect from the IdP to the callback is a cross-site navigation, which is what the Lax flow
  * cookie and the Strict auth cookie are designed for. Ports alone would not make them two sites.
+ * With a `front` (nginx), the front is started first and its http://127.0.0.1:<port> is
+ * public_url instead: the browser only ever talks to it.
  */
 import { randomBytes } from 'node:crypto';
 import type { Test } from 'tap';
@@ -23,17 +25,31 @@ import type { SidecarProcess } from './sidecar.js';
 /** Generous: the browser tests share the machine with Chromium, and CI machines are small. */
 const READY_TIMEOUT_MS = 45_000;
 
-export type DevConfigValues = Parameters<typeof devConfig>[0];
+/** What a config is written from; `publicUrl` is the browser's address (the sidecar's, or the front proxy's). */
+export type DevConfigValues = Parameters<typeof devConfig>[0] & { readonly publicUrl: string };
+
+/** A proxy in front of the sidecar (nginx): the browser's address. */
+export interface Front {
+  /** `http://127.0.0.1:<port>`, without a trailing slash. */
+  readonly url: string;
+  close(): Promise<void>;
+}
 
 export interface DevStackOptions {
   /** Options of the development IdP, e.g. `accessTokenTtlSec`. */
   readonly idp?: DevIdpOptions;
   /** The sidecar's config (default: what `portcullis dev` writes). */
   readonly config?: (values: DevConfigValues) => string;
+  /**
+   * Starts a front proxy before the sidecar, given the host:port the sidecar will listen on and
+   * the upstream's: public_url and the IdP's redirect URI name the front's address, so it must
+   * be known before the sidecar's config is written. Closed with the stack.
+   */
+  readonly front?: (sidecar: string, upstream: string) => Promise<Front>;
 }
 
 export interface DevStack {
-  /** The sidecar's public_url, `http://127.0.0.1:<port>`. */
+  /** The browser's address, public_url: the sidecar's `http://127.0.0.1:<port>`, or the front's. */
   readonly url: string;
   readonly idp: DevIdp;
   readonly upstream: EchoUpstream;
@@ -43,15 +59,24 @@ export interface DevStack {
   user(username: string): DevUser;
 }
 
-async function startSidecarOnFreePort(idp: DevIdp, upstream: EchoUpstream, cookieSecret: string, opts: DevStackOptions): Promise<SidecarProcess> {
+async function startSidecarOnFreePort(
+  idp: DevIdp,
+  upstream: EchoUpstream,
+  cookieSecret: string,
+  opts: DevStackOptions,
+): Promise<{ sidecar: SidecarProcess; front: Front | undefined }> {
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
-    idp.addRedirectUri(`http://127.0.0.1:${port}/_auth/callback`);
-    const values = { port, issuer: idp.issuer, upstream: upstream.url, clientSecret: idp.clientSecret, cookieSecret };
+    const front = await opts.front?.(`127.0.0.1:${port}`, new URL(upstream.url).host);
+    const publicUrl = front?.url ?? `http://127.0.0.1:${port}`;
+    idp.addRedirectUri(`${publicUrl}/_auth/callback`);
+    const values = { port, publicUrl, issuer: idp.issuer, upstream: upstream.url, clientSecret: idp.clientSecret, cookieSecret };
     try {
-      return await startSidecarProcess((opts.config ?? devConfig)(values), { readyTimeoutMs: READY_TIMEOUT_MS });
+      return { sidecar: await startSidecarProcess((opts.config ?? devConfig)(values), { readyTimeoutMs: READY_TIMEOUT_MS }), front };
     } catch (err) {
-      // The free port was taken by someone else before the sidecar bound it: one more try.
+      await front?.close();
+      // The free port was taken by someone else before the sidecar bound it: one more try
+      // (with a new front, pointed at the new port).
       if (attempt >= 2 || !String(err).includes('EADDRINUSE')) throw err;
     }
   }
@@ -60,19 +85,21 @@ async function startSidecarOnFreePort(idp: DevIdp, upstream: EchoUpstream, cooki
 export async function startDevStack(t: Test, opts: DevStackOptions = {}): Promise<DevStack> {
   const [idp, upstream] = await Promise.all([startDevIdp({ host: '127.0.0.1', issuerHost: 'localhost', ...opts.idp }), startEchoUpstream()]);
   const cookieSecret = randomBytes(32).toString('base64url');
-  let sidecar: SidecarProcess;
+  let started: Awaited<ReturnType<typeof startSidecarOnFreePort>>;
   try {
-    sidecar = await startSidecarOnFreePort(idp, upstream, cookieSecret, opts);
+    started = await startSidecarOnFreePort(idp, upstream, cookieSecret, opts);
   } catch (err) {
     await Promise.all([idp.close(), upstream.close()]);
     throw err;
   }
+  const { sidecar, front } = started;
   t.teardown(async () => {
+    await front?.close();
     await sidecar.stop();
     await Promise.all([idp.close(), upstream.close()]);
   });
   return {
-    url: sidecar.url,
+    url: front?.url ?? sidecar.url,
     idp,
     upstream,
     sidecar,
