@@ -18,7 +18,7 @@ import type { Exchange, Granted } from './settle.js';
 export function upstreamHeaders(req: IncomingMessage, x: Exchange, granted: Granted, upgrade: boolean): OutgoingHttpHeaders {
   const { info } = x;
   const headers = buildUpstreamHeaders(req.headers, {
-    ...x.state.headerPolicy,
+    policy: x.state.headerPolicy,
     identity: granted.outcome === 'allowed' ? granted.identity : undefined,
     forwardToken: granted.route.forwardToken,
     trustForwarded: info.trustedPeer,

@@ -22,7 +22,7 @@ const ada: Identity = {
 };
 
 const defaults: UpstreamHeaderOptions = {
-  ...compileHeaderPolicy({ cookieName: 'access_token', stripHeaders: ['remote-user', 'x-forwarded-user', 'X_Remote_Email'] }),
+  policy: compileHeaderPolicy({ cookieName: 'access_token', stripHeaders: ['remote-user', 'x-forwarded-user', 'X_Remote_Email'] }),
   trustForwarded: false,
   identity: undefined,
   forwardToken: false,
@@ -177,7 +177,7 @@ const rows: Row[] = [
     want: { cookie: 'theme=dark' },
   },
   { desc: 'other cookies survive, spaced auth cookie goes', headers: { cookie: 'flag; x=1;access_token = v' }, want: { cookie: 'flag; x=1' } },
-  { desc: 'cookie removal off when tokens.cookie is false', headers: { cookie: 'access_token=x' }, opts: { cookieName: false }, want: { cookie: 'access_token=x' } },
+  { desc: 'cookie removal off when tokens.cookie is false', headers: { cookie: 'access_token=x' }, opts: { policy: compileHeaderPolicy({ cookieName: false, stripHeaders: [] }) }, want: { cookie: 'access_token=x' } },
   {
     desc: 'forward_token sends only the verified token; a forged auth cookie beside it is dropped',
     headers: { authorization: 'Bearer client-value', cookie: 'theme=dark; access_token=forged.none.x' },
