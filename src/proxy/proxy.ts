@@ -13,7 +13,9 @@
  * - The route timeout runs from the moment the request is dispatched, so waiting for a free
  *   pooled connection counts (undici's own `headersTimeout` only starts once the request is
  *   written on a connection): no response headers within it is 504 `upstream_timeout`, never a
- *   hang; it is also the longest pause allowed in the upstream's response body. A refused or
+ *   hang; it is also the longest pause allowed in the upstream's response body. A request
+ *   ended while it still waits for a connection (timeout, stalled body, client gone) is
+ *   answered at once and withdrawn, never sent. A refused or
  *   reset connection before the response is 502 `upstream_unavailable`; a failure after the
  *   response started closes the client's connection.
  * - A client request body that stalls past `client_body_timeout` (client-body.ts) aborts the
