@@ -44,6 +44,8 @@ export function plainIp(text: string): string {
   return isIP(ip) === 0 ? '' : ip;
 }
 
+const CHECKED_MAX = 1024;
+
 /** A matcher for IPs and CIDRs (both families); empty list matches nothing. */
 export function addressMatcher(entries: readonly string[]): Check {
   const list = new BlockList();
@@ -53,9 +55,18 @@ export function addressMatcher(entries: readonly string[]): Check {
     if (bits === undefined) list.addAddress(address, type);
     else list.addSubnet(address, Number(bits), type);
   }
+  // `BlockList.check` builds a SocketAddress per call; the peers asking are few (the proxies in
+  // front, the keep-alive clients), so answers are remembered, for addresses only and at most CHECKED_MAX of them.
+  const answers = new Map<string, boolean>();
   return (ip) => {
+    let answer = answers.get(ip);
+    if (answer !== undefined) return answer;
     const family = isIP(ip);
-    return family !== 0 && list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
+    if (family === 0) return false;
+    answer = list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
+    if (answers.size >= CHECKED_MAX) answers.clear();
+    answers.set(ip, answer);
+    return answer;
   };
 }
 

@@ -13,7 +13,9 @@
  * - The route timeout runs from the moment the request is dispatched, so waiting for a free
  *   pooled connection counts (undici's own `headersTimeout` only starts once the request is
  *   written on a connection): no response headers within it is 504 `upstream_timeout`, never a
- *   hang; it is also the longest pause allowed in the upstream's response body. A refused or
+ *   hang; it is also the longest pause allowed in the upstream's response body. A request
+ *   ended while it still waits for a connection (timeout, stalled body, client gone) is
+ *   answered at once and withdrawn, never sent. A refused or
  *   reset connection before the response is 502 `upstream_unavailable`; a failure after the
  *   response started closes the client's connection.
  * - A client request body that stalls past `client_body_timeout` (client-body.ts) aborts the
@@ -29,7 +31,7 @@ import { DEFAULT_UPSTREAM_CONNECTIONS } from '../config/schema.js';
 import type { RouteConfig } from '../config/types.js';
 import type { Reason } from '../errors.js';
 import { onClientBodyStall } from './client-body.js';
-import { connectionTokens, isHopByHop, normalizeHeaderName } from './hop-by-hop.js';
+import { responseHeaders } from './response-headers.js';
 
 export interface ProxyResult {
   /** Upstream status, or 0 when no response arrived. */
@@ -42,35 +44,130 @@ export interface ProxyResult {
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
-function responseHeaders(headers: IncomingMessage['headers']): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  const named = connectionTokens(headers.connection);
-  for (const [name, value] of Object.entries(headers)) {
-    // x-request-id stays portcullis' own (set before the answer), whatever the upstream says.
-    if (value === undefined || isHopByHop(normalizeHeaderName(name), named) || name === 'x-request-id') continue;
-    out[name] = value;
-  }
-  return out;
+/** Where a route's requests go: its pool, and the upstream's base path without a trailing `/`. */
+interface Target {
+  readonly pool: Pool;
+  readonly prefix: string;
 }
 
 /** Path sent upstream: upstream base path + (route prefix stripped?) judged path + query. */
-export function upstreamPath(route: RouteConfig, base: string, path: string, query: string): string {
+function upstreamPath(route: RouteConfig, prefix: string, path: string, query: string): string {
   let rest = path;
   if (route.stripPrefix && route.match.path !== '/') {
     rest = path.slice(route.match.path.length);
     if (!rest.startsWith('/')) rest = `/${rest}`;
   }
-  const prefix = base === '/' ? '' : base.replace(/\/$/, '');
   return `${prefix}${rest}${query}`;
 }
-
-/** Why portcullis itself aborted an upstream exchange (the abort signal's reason). */
-const ROUTE_TIMEOUT = Symbol('route timeout');
-const BODY_STALLED = Symbol('client body stalled');
 
 function errorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'ERR_UPSTREAM';
+}
+
+/** Why portcullis itself ended an upstream exchange. */
+type Ending = 'route_timeout' | 'body_stalled' | 'client_gone';
+
+function routeTimeout(exchange: UpstreamExchange): void {
+  exchange.end('route_timeout');
+}
+
+/**
+ * One request to an upstream, as a handler of undici's dispatcher (the protocol its own
+ * `stream()` speaks): the response is written straight to the client's `res`, and portcullis
+ * ends the exchange through the `abort` undici hands `onConnect` — no AbortController, no
+ * signal listener. A request still waiting for a pooled connection when it is ended is
+ * settled at once and aborted when undici reaches it, so it is never sent.
+ */
+class UpstreamExchange {
+  private abortUpstream: (() => void) | undefined;
+  private ending: Ending | undefined;
+  private status = 0;
+  private done = false;
+  private draining = false;
+  private resume: (() => void) | undefined;
+  private release: (() => void) | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly settle: (result: ProxyResult) => void,
+    timeoutMs: number,
+  ) {
+    // Started at dispatch: a request queued for a free pooled connection is timed too.
+    this.timer = setTimeout(routeTimeout, timeoutMs, this);
+    // A client that goes away aborts the upstream request (no leaked upstream sockets).
+    res.on('close', () => {
+      if (!this.done && !res.writableFinished) this.end('client_gone');
+    });
+  }
+
+  /** A stalled client body ends the exchange (client-body.ts). */
+  watchBody(req: IncomingMessage): void {
+    this.release = onClientBodyStall(req, () => this.end('body_stalled'));
+  }
+
+  end(ending: Ending): void {
+    if (this.done || this.ending !== undefined) return;
+    this.ending = ending;
+    if (this.abortUpstream) this.abortUpstream();
+    else this.onError(undefined);
+  }
+
+  private finish(result: ProxyResult): void {
+    this.done = true;
+    clearTimeout(this.timer);
+    this.release?.();
+    this.settle(result);
+  }
+
+  onConnect(abort: () => void): void {
+    if (this.ending !== undefined) return abort();
+    this.abortUpstream = abort;
+  }
+
+  onHeaders(statusCode: number, raw: Buffer[], resume: () => void): boolean {
+    // 1xx informational answers are not passed on (as undici's stream() did).
+    if (statusCode < 200) return true;
+    clearTimeout(this.timer);
+    this.status = statusCode;
+    this.resume = resume;
+    const out = responseHeaders(raw);
+    // Cookies portcullis set already (a session refresh) are kept beside the upstream's.
+    const upstreamCookies = out['set-cookie'];
+    const own = upstreamCookies === undefined ? undefined : this.res.getHeader('set-cookie');
+    if (own !== undefined) out['set-cookie'] = [...[own].flat().map(String), ...[upstreamCookies ?? []].flat().map(String)];
+    this.res.writeHead(statusCode, out);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    if (!this.draining && this.resume) {
+      this.draining = true;
+      this.res.on('drain', this.resume);
+    }
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.done) return;
+    this.res.end();
+    this.finish({ status: this.status });
+  }
+
+  onError(err: unknown): void {
+    if (this.done) return;
+    const { ending, status, res } = this;
+    if (ending === 'client_gone') return this.finish({ status, code: 'client_aborted' });
+    const code = ending === 'route_timeout' ? 'UND_ERR_HEADERS_TIMEOUT' : ending === 'body_stalled' ? 'client_body_timeout' : errorCode(err);
+    if (status !== 0 || res.headersSent) {
+      res.destroy();
+      return this.finish({ status, code });
+    }
+    if (ending === 'body_stalled') return this.finish({ status: 0, failure: 'request_timeout', code });
+    this.finish({ status: 0, failure: TIMEOUT_CODES.has(code) ? 'upstream_timeout' : 'upstream_unavailable', code });
+  }
 }
 
 export interface Proxy {
@@ -96,94 +193,59 @@ export interface Proxy {
 export function createProxy(): Proxy {
   /** One pool per route and upstream origin; a reload with the same route reuses it. */
   const pools = new Map<string, Pool>();
-  const targets = new Map<string, { origin: string; base: string }>();
+  /** Per route object (one per compiled config): its pool and path prefix, found once. */
+  const targets = new WeakMap<RouteConfig, Target>();
 
-  function target(upstream: string): { origin: string; base: string } {
-    let t = targets.get(upstream);
+  function target(route: RouteConfig): Target {
+    let t = targets.get(route);
     if (!t) {
-      const url = new URL(upstream);
-      t = { origin: url.origin, base: url.pathname || '/' };
-      targets.set(upstream, t);
+      const url = new URL(route.upstream ?? '');
+      const connections = route.upstreamConnections ?? DEFAULT_UPSTREAM_CONNECTIONS;
+      const key = `${route.name}\n${url.origin}\n${connections}`;
+      let pool = pools.get(key);
+      if (!pool) {
+        pool = new Pool(url.origin, { connections, keepAliveTimeout: 4_000, pipelining: 1 });
+        pools.set(key, pool);
+      }
+      const base = url.pathname || '/';
+      t = { pool, prefix: base === '/' ? '' : base.replace(/\/$/, '') };
+      targets.set(route, t);
     }
     return t;
   }
 
-  function pool(route: RouteConfig, origin: string): Pool {
-    const connections = route.upstreamConnections ?? DEFAULT_UPSTREAM_CONNECTIONS;
-    const key = `${route.name}\n${origin}\n${connections}`;
-    let p = pools.get(key);
-    if (!p) {
-      p = new Pool(origin, { connections, keepAliveTimeout: 4_000, pipelining: 1 });
-      pools.set(key, p);
-    }
-    return p;
-  }
-
   return {
     web(req, res, route, headers, path, query) {
-      const { origin, base } = target(route.upstream ?? '');
+      const { pool, prefix } = target(route);
       const hasBody =
         req.headers['content-length'] !== undefined
           ? req.headers['content-length'] !== '0'
           : req.headers['transfer-encoding'] !== undefined;
       // undici frames the streamed body itself and refuses a transfer-encoding header.
-      delete headers['transfer-encoding'];
-      const controller = new AbortController();
-      const onClose = (): void => {
-        if (!res.writableFinished) controller.abort();
-      };
-      res.once('close', onClose);
-      const release = onClientBodyStall(req, () => controller.abort(BODY_STALLED));
-      // Started at dispatch: a request queued for a free pooled connection is timed too.
-      const timer = setTimeout(() => controller.abort(ROUTE_TIMEOUT), route.timeoutMs);
-      let status = 0;
+      if (headers['transfer-encoding'] !== undefined) delete headers['transfer-encoding'];
       return new Promise<ProxyResult>((resolve) => {
-        pool(route, origin).stream(
+        const exchange = new UpstreamExchange(res, resolve, route.timeoutMs);
+        if (hasBody) exchange.watchBody(req);
+        pool.dispatch(
           {
-            path: upstreamPath(route, base, path, query),
-            method: req.method ?? 'GET',
+            path: upstreamPath(route, prefix, path, query),
+            method: (req.method ?? 'GET'),
             headers: headers as Record<string, string | string[]>,
             body: hasBody ? req : null,
             headersTimeout: route.timeoutMs,
             bodyTimeout: route.timeoutMs,
-            signal: controller.signal,
           },
-          ({ statusCode, headers: upstreamHeaders }) => {
-            clearTimeout(timer);
-            status = statusCode;
-            const out = responseHeaders(upstreamHeaders);
-            // Cookies portcullis set already (a session refresh) are kept beside the upstream's.
-            const own = res.getHeader('set-cookie');
-            if (own !== undefined) out['set-cookie'] = [...[own].flat().map(String), ...[out['set-cookie'] ?? []].flat().map(String)];
-            res.writeHead(statusCode, out);
-            return res;
-          },
-          (err) => {
-            clearTimeout(timer);
-            release();
-            res.off('close', onClose);
-            if (!err) return resolve({ status });
-            const reason: unknown = controller.signal.reason;
-            const code = reason === ROUTE_TIMEOUT ? 'UND_ERR_HEADERS_TIMEOUT' : reason === BODY_STALLED ? 'client_body_timeout' : errorCode(err);
-            if (controller.signal.aborted && reason !== ROUTE_TIMEOUT && reason !== BODY_STALLED) return resolve({ status, code: 'client_aborted' });
-            if (status !== 0 || res.headersSent) {
-              res.destroy();
-              return resolve({ status, code });
-            }
-            if (reason === BODY_STALLED) return resolve({ status: 0, failure: 'request_timeout', code });
-            const failure = TIMEOUT_CODES.has(code) ? 'upstream_timeout' : 'upstream_unavailable';
-            return resolve({ status: 0, failure, code });
-          },
+          exchange,
         );
       });
     },
 
     async upgrade(route, headers, path, query, signal) {
-      const { origin, base } = target(route.upstream ?? '');
+      const { pool, prefix } = target(route);
       // undici sets `connection: upgrade` and `upgrade: websocket` itself and refuses copies.
       const { connection: _connection, upgrade: _upgrade, ...rest } = headers;
-      const data = await pool(route, origin).upgrade({
-        path: upstreamPath(route, base, path, query),
+      const data = await pool.upgrade({
+        path: upstreamPath(route, prefix, path, query),
         method: 'GET',
         headers: rest as Record<string, string | string[]>,
         protocol: 'websocket',

@@ -26,7 +26,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { firstListItem, joinedHeader } from '../http/header-values.js';
 import { withoutOwnCookies } from '../identity/own-credentials.js';
 import type { Identity } from '../identity/types.js';
-import { connectionTokens, isHopByHop, normalizeHeaderName } from './hop-by-hop.js';
+import { HOP_BY_HOP, connectionTokens, normalizeHeaderName } from './hop-by-hop.js';
 
 export const IDENTITY_HEADERS = {
   user: 'x-auth-request-user',
@@ -90,18 +90,44 @@ export function identityHeaders(
   return headers;
 }
 
+/**
+ * The identity headers towards an upstream (`authorization` carries the token), built once per
+ * identity object: a cached verdict hands the same identity to every hit, so the per-character
+ * checks and list joins run once per verdict, not per request. Weakly held: a block lives as
+ * long as its verdict.
+ */
+const identityBlocks = [new WeakMap<Identity, Readonly<Record<string, string>>>(), new WeakMap<Identity, Readonly<Record<string, string>>>()] as const;
+
+export function upstreamIdentityHeaders(identity: Identity, forwardToken: boolean): Readonly<Record<string, string>> {
+  const blocks = identityBlocks[forwardToken ? 1 : 0];
+  let block = blocks.get(identity);
+  if (block === undefined) {
+    block = Object.freeze(identityHeaders(identity, { forwardToken, tokenHeader: 'authorization' }));
+    blocks.set(identity, block);
+  }
+  return block;
+}
+
 /** What one config decides about upstream headers, compiled once per config. */
 export interface HeaderPolicy {
   readonly cookieName: string | false;
   /** Extra names to strip (e.g. `remote-user`), normalised. */
   readonly stripHeaders: ReadonlySet<string>;
+  /**
+   * Every normalised name a client header is dropped by: hop-by-hop, the steering names above,
+   * `authorization` and `stripHeaders`: one look-up per header.
+   */
+  readonly dropped: ReadonlySet<string>;
 }
 
 export function compileHeaderPolicy(config: { cookieName: string | false; stripHeaders: readonly string[] }): HeaderPolicy {
-  return Object.freeze({ ...config, stripHeaders: new Set(config.stripHeaders.map(normalizeHeaderName)) });
+  const stripHeaders = new Set(config.stripHeaders.map(normalizeHeaderName));
+  const dropped = new Set([...HOP_BY_HOP, ...DROPPED, 'authorization', ...stripHeaders]);
+  return Object.freeze({ cookieName: config.cookieName, stripHeaders, dropped });
 }
 
-export interface UpstreamHeaderOptions extends HeaderPolicy {
+export interface UpstreamHeaderOptions {
+  readonly policy: HeaderPolicy;
   readonly identity: Identity | undefined;
   readonly forwardToken: boolean;
   /** The TCP peer is a trusted proxy: its X-Forwarded-* chain is kept and extended. */
@@ -114,53 +140,46 @@ export interface UpstreamHeaderOptions extends HeaderPolicy {
   readonly upgrade: boolean;
 }
 
-function forwardedHeaders(incoming: IncomingHttpHeaders, opts: UpstreamHeaderOptions): OutgoingHttpHeaders {
-  const trusted = opts.trustForwarded;
-  const clientFor = trusted ? joinedHeader(incoming['x-forwarded-for'])?.trim() : undefined;
-  const clientProto = trusted ? firstListItem(incoming['x-forwarded-proto'])?.toLowerCase() : undefined;
-  const host = (trusted ? firstListItem(incoming['x-forwarded-host']) : undefined) ?? opts.host;
-  return {
-    'x-forwarded-for': clientFor ? `${clientFor}, ${opts.clientIp}` : opts.clientIp,
-    'x-forwarded-proto': clientProto === 'http' || clientProto === 'https' ? clientProto : opts.proto,
-    ...(host === undefined ? {} : { 'x-forwarded-host': host }),
-  };
-}
-
-/** The headers to send upstream for one request; `incoming` is left untouched. */
+/** The headers to send upstream for one request (one pass over `incoming`, left untouched). */
 export function buildUpstreamHeaders(incoming: IncomingHttpHeaders, opts: UpstreamHeaderOptions): OutgoingHttpHeaders {
   const named = connectionTokens(incoming.connection);
-  const strip = opts.stripHeaders;
+  const dropped = opts.policy.dropped;
+  const chunked = incoming['transfer-encoding'] !== undefined;
   // No prototype: a client header called `__proto__` stays a plain (dropped or copied) entry.
   const out = Object.create(null) as OutgoingHttpHeaders;
-  for (const [name, value] of Object.entries(incoming)) {
-    const key = normalizeHeaderName(name);
+  for (const name of Object.keys(incoming)) {
+    const value = incoming[name];
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    const key = lower.includes('_') ? lower.replaceAll('_', '-') : lower;
     const drop =
-      value === undefined ||
-      isHopByHop(key, named) ||
-      DROPPED.has(key) ||
+      dropped.has(key) ||
       key.startsWith(IDENTITY_PREFIX) ||
-      strip.has(key) ||
       key.startsWith('x-forwarded-') ||
-      key === 'authorization';
-    if (!drop) out[name.toLowerCase()] = value;
+      (named.length !== 0 && named.includes(key)) ||
+      // A chunked body is re-framed below; a length beside it would contradict the framing.
+      (chunked && lower === 'content-length');
+    if (!drop) out[lower] = value;
   }
-  if (incoming['transfer-encoding'] !== undefined) {
-    out['transfer-encoding'] = 'chunked';
-    delete out['content-length'];
-  }
+  if (chunked) out['transfer-encoding'] = 'chunked';
   if (opts.upgrade && incoming.upgrade?.trim().toLowerCase() === 'websocket') {
     out.connection = 'upgrade';
     out.upgrade = 'websocket';
   }
-  Object.assign(out, forwardedHeaders(incoming, opts), { 'x-request-id': opts.requestId });
+  const trusted = opts.trustForwarded;
+  const clientFor = trusted ? joinedHeader(incoming['x-forwarded-for'])?.trim() : undefined;
+  const clientProto = trusted ? firstListItem(incoming['x-forwarded-proto'])?.toLowerCase() : undefined;
+  const host = (trusted ? firstListItem(incoming['x-forwarded-host']) : undefined) ?? opts.host;
+  out['x-forwarded-for'] = clientFor ? `${clientFor}, ${opts.clientIp}` : opts.clientIp;
+  out['x-forwarded-proto'] = clientProto === 'http' || clientProto === 'https' ? clientProto : opts.proto;
+  if (host !== undefined) out['x-forwarded-host'] = host;
+  out['x-request-id'] = opts.requestId;
   const cookie = out.cookie;
   if (typeof cookie === 'string') {
-    const rest = withoutOwnCookies(cookie, opts.cookieName);
+    const rest = withoutOwnCookies(cookie, opts.policy.cookieName);
     if (rest === undefined) delete out.cookie;
     else out.cookie = rest;
   }
-  if (opts.identity !== undefined) {
-    Object.assign(out, identityHeaders(opts.identity, { forwardToken: opts.forwardToken, tokenHeader: 'authorization' }));
-  }
+  if (opts.identity !== undefined) Object.assign(out, upstreamIdentityHeaders(opts.identity, opts.forwardToken));
   return out;
 }

@@ -18,7 +18,7 @@ import type { Exchange, Granted } from './settle.js';
 export function upstreamHeaders(req: IncomingMessage, x: Exchange, granted: Granted, upgrade: boolean): OutgoingHttpHeaders {
   const { info } = x;
   const headers = buildUpstreamHeaders(req.headers, {
-    ...x.state.headerPolicy,
+    policy: x.state.headerPolicy,
     identity: granted.outcome === 'allowed' ? granted.identity : undefined,
     forwardToken: granted.route.forwardToken,
     trustForwarded: info.trustedPeer,
@@ -48,13 +48,11 @@ export async function proxied(req: IncomingMessage, res: ServerResponse, exchang
     const upstreamStart = process.hrtime.bigint();
     const result = await deps.proxy.web(req, res, route, headers, info.path, upstreamQuery(x));
     deps.recorder.metrics.upstreamDuration(route.name, result.status, elapsedMs(upstreamStart) / 1000);
-    const failed = { requestId: info.requestId, route: route.name, method: info.method, host: info.host, path: info.path };
-    if (result.failure) {
-      deps.log.upstreamError({ ...failed, code: result.code ?? '' });
-      sendError(res, result.failure, { requestId: info.requestId });
-      return REASONS[result.failure].status;
-    }
-    if (result.code && result.code !== 'client_aborted') deps.log.upstreamError({ ...failed, code: result.code });
-    return result.status;
+    // The allowed path builds nothing for the failure log.
+    if (result.failure === undefined && (!result.code || result.code === 'client_aborted')) return result.status;
+    deps.log.upstreamError({ requestId: info.requestId, route: route.name, method: info.method, host: info.host, path: info.path, code: result.code ?? '' });
+    if (result.failure === undefined) return result.status;
+    sendError(res, result.failure, { requestId: info.requestId });
+    return REASONS[result.failure].status;
   });
 }

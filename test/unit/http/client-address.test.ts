@@ -1,5 +1,5 @@
 import t from 'tap';
-import { clientAddress, plainIp } from '../../../src/http/client-address.js';
+import { addressMatcher, clientAddress, plainIp } from '../../../src/http/client-address.js';
 
 const none = { trustForwardedHeaders: false, trustedProxies: [] as string[] };
 const proxies = { trustForwardedHeaders: false, trustedProxies: ['10.0.0.0/8', 'fd00::/8', '192.0.2.7'] };
@@ -43,4 +43,19 @@ t.test('trust_forwarded_headers is one trusted hop: the right-most entry', async
   t.equal(clientAddress('203.0.113.1', '6.6.6.6, 198.51.100.4', oneHop).clientIp, '198.51.100.4');
   t.equal(clientAddress('203.0.113.1', undefined, oneHop).clientIp, '203.0.113.1');
   t.equal(clientAddress('203.0.113.1', 'garbage', oneHop).clientIp, '203.0.113.1');
+});
+
+t.test('addressMatcher: remembered answers stay right past the memo bound', async (t) => {
+  const inside = addressMatcher(['10.0.0.0/8', 'fd00::/8']);
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 1_500; i++) {
+      const a = `10.0.${i >> 8}.${i & 255}`;
+      const b = `11.0.${i >> 8}.${i & 255}`;
+      if (!inside(a) || inside(b)) t.fail(`wrong answer for ${a} or ${b} in round ${round}`);
+    }
+  }
+  t.equal(inside('fd00::1'), true);
+  t.equal(inside('fe00::1'), false);
+  t.equal(inside('not an ip'), false, 'text is no address (and not remembered)');
+  t.equal(inside('10.0.0.1'), true, 'asked again: the same answer');
 });

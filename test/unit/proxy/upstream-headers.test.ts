@@ -8,6 +8,7 @@ import {
   buildUpstreamHeaders,
   compileHeaderPolicy,
   identityHeaders,
+  upstreamIdentityHeaders,
   type UpstreamHeaderOptions,
 } from '../../../src/proxy/upstream-headers.js';
 
@@ -22,7 +23,7 @@ const ada: Identity = {
 };
 
 const defaults: UpstreamHeaderOptions = {
-  ...compileHeaderPolicy({ cookieName: 'access_token', stripHeaders: ['remote-user', 'x-forwarded-user', 'X_Remote_Email'] }),
+  policy: compileHeaderPolicy({ cookieName: 'access_token', stripHeaders: ['remote-user', 'x-forwarded-user', 'X_Remote_Email'] }),
   trustForwarded: false,
   identity: undefined,
   forwardToken: false,
@@ -177,7 +178,7 @@ const rows: Row[] = [
     want: { cookie: 'theme=dark' },
   },
   { desc: 'other cookies survive, spaced auth cookie goes', headers: { cookie: 'flag; x=1;access_token = v' }, want: { cookie: 'flag; x=1' } },
-  { desc: 'cookie removal off when tokens.cookie is false', headers: { cookie: 'access_token=x' }, opts: { cookieName: false }, want: { cookie: 'access_token=x' } },
+  { desc: 'cookie removal off when tokens.cookie is false', headers: { cookie: 'access_token=x' }, opts: { policy: compileHeaderPolicy({ cookieName: false, stripHeaders: [] }) }, want: { cookie: 'access_token=x' } },
   {
     desc: 'forward_token sends only the verified token; a forged auth cookie beside it is dropped',
     headers: { authorization: 'Bearer client-value', cookie: 'theme=dark; access_token=forged.none.x' },
@@ -258,6 +259,22 @@ void t.test('identityHeaders', (t) => {
   t.notOk(IDENTITY_HEADERS.accessToken in identityHeaders(ada, { forwardToken: false, tokenHeader: 'x-auth-request-access-token' }), 'no token without forward_token');
   t.notOk('authorization' in identityHeaders({ ...ada, token: 'a\r\nb' }, { forwardToken: true, tokenHeader: 'authorization' }), 'unsafe token is not sent');
   t.same(identityHeaders({ user: 'u', groups: [], roles: [], claims: {} }, { forwardToken: true, tokenHeader: 'authorization' }), { [IDENTITY_HEADERS.user]: 'u' }, 'empty lists and missing fields are left out');
+  t.end();
+});
+
+void t.test('upstreamIdentityHeaders: the block identityHeaders builds, once per identity object', (t) => {
+  for (const forwardToken of [false, true]) {
+    const block = upstreamIdentityHeaders(ada, forwardToken);
+    t.same({ ...block }, identityHeaders(ada, { forwardToken, tokenHeader: 'authorization' }), `forwardToken ${forwardToken}: same headers`);
+    t.equal(upstreamIdentityHeaders(ada, forwardToken), block, `forwardToken ${forwardToken}: reused for the same identity`);
+    t.ok(Object.isFrozen(block), 'a shared block cannot be changed by a request');
+  }
+  t.not(upstreamIdentityHeaders(ada, true), upstreamIdentityHeaders(ada, false), 'with and without the token are different blocks');
+  t.equal(upstreamIdentityHeaders(ada, true).authorization, 'Bearer aaa.bbb.ccc');
+  t.equal(upstreamIdentityHeaders({ ...ada }, false)[IDENTITY_HEADERS.user], 'u1', 'another identity object gets its own block');
+  const out = buildUpstreamHeaders({ 'x-auth-request-user': 'mallory' }, { ...defaults, identity: ada, forwardToken: true });
+  out[IDENTITY_HEADERS.user] = 'changed';
+  t.equal(upstreamIdentityHeaders(ada, true)[IDENTITY_HEADERS.user], 'u1', 'the request gets a copy: changing it leaves the block alone');
   t.end();
 });
 
