@@ -1,19 +1,25 @@
 /**
  * portcullis (the built CLI) against a real Keycloak 26 started once for this file: password
  * login, Keycloak's claim shapes (audience, realm and client roles, group paths), a user in 100
- * groups, refresh after the access token expired, signing-key rotation through the admin REST
- * API, and Keycloak down for 30 s. The subtests run in order and share Keycloak, portcullis and
+ * groups, refresh after the access token expired, browser login through Keycloak's own form and
+ * logout in Chromium, signing-key rotation through the admin REST API, and Keycloak down for 30 s. The subtests run in order and share Keycloak, portcullis and
  * the echo upstream; later ones rely on earlier ones only through Keycloak's state (the rotated
  * keys outlive the restart).
  */
 import t from 'tap';
+import type { Test } from 'tap';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEchoUpstream } from '../../../src/dev/echo-upstream.js';
+import { createSealer } from '../../../src/login/seal.js';
+import { readSealedSession } from '../../../src/login/session.js';
+import { cookiesByName, startChromium, STEP_TIMEOUT_MS } from '../../support/chromium.js';
+import type { Page, Response as PageResponse } from '../../support/chromium.js';
+import { navigations } from '../../support/dev-stack.js';
 import type { Echoed } from '../../support/http.js';
 import { freePort } from '../../support/http.js';
 import { startSidecarProcess } from '../../support/sidecar.js';
-import { REALM, password, startKeycloak } from './keycloak.js';
+import { REALM, atLoginForm, password, signInAtKeycloak, startKeycloak } from './keycloak.js';
 
 const COOKIE_SECRET = 'keycloak-interop-cookie-secret-0123456789';
 const SKEW_SEC = 1;
@@ -61,6 +67,7 @@ login:
   cookie_secret: ${COOKIE_SECRET}
 `);
 t.teardown(() => sidecar.stop());
+const chromium = await startChromium(t);
 
 interface Answer {
   readonly status: number;
@@ -270,6 +277,103 @@ t.test('refresh: after the access token expired, the refresh cookie gets a new o
   await sleep(6_000); // past portcullis's 5 s sharing of one renewal between racing requests
   const replay = await call('/_auth/userinfo', { cookie: `access_token_refresh=${refreshCookie}` });
   t.equal(replay.status, 200, 'the first refresh cookie still works: refresh tokens do not rotate by default');
+});
+
+/**
+ * Opens `path` on portcullis in a fresh browser, which must be sent to Keycloak's sign-in form,
+ * signs in there as alice and resolves with the page at `path`.
+ */
+async function browserLogin(t: Test, path: string): Promise<{ page: Page; landed: PageResponse }> {
+  const page = await chromium.page(t);
+  await page.goto(`${publicUrl}${path}`);
+  if (!(await atLoginForm(kc, page))) throw new Error(`expected Keycloak's sign-in form for ${path}, got ${page.url()}`);
+  return { page, landed: await signInAtKeycloak(page, 'alice', `${publicUrl}${path}`) };
+}
+
+t.test("browser login in Chromium through Keycloak's own form: back at the original URL with its query", async (t) => {
+  upstream.reset();
+  const path = '/analytics/q3?tab=summary&filter=a%20b&next=%2Fx%3Fy%3D1';
+  const { page, landed } = await browserLogin(t, path); // a signed-out browser is sent to Keycloak's form
+  t.equal(landed.status(), 200, 'the original page is served (the route needs the realm role analyst)');
+  t.equal(page.url(), `${publicUrl}${path}`, 'the address bar shows the original URL with its query');
+  const [first] = navigations({ upstream });
+  t.equal(first?.url, path, 'the first page the upstream serves is the original one');
+  const headers = first?.headers ?? {};
+  t.match(headers, {
+    'x-auth-request-preferred-username': 'alice',
+    'x-auth-request-email': 'alice@example.com',
+    'x-auth-request-groups': '/acme/data/team',
+  });
+  const roles = String(headers['x-auth-request-roles']).split(',');
+  for (const role of ['user', 'analyst', 'reports:read', 'default-roles-portcullis']) t.ok(roles.includes(role), `upstream roles hold ${role}`);
+  const logins = await sidecar.waitForAudit((e) => e.event === 'login' && e.kind === 'browser');
+  t.match(logins.at(-1), { decision: 'allowed', user: headers['x-auth-request-user'], path: '/_auth/callback', status: 200 });
+
+  const jar = await cookiesByName(page, `${publicUrl}/`);
+  t.match(jar.get('access_token'), { sameSite: 'Strict', httpOnly: true }, 'auth cookie');
+  t.match(jar.get('access_token_refresh'), { sameSite: 'Strict', httpOnly: true }, 'refresh cookie');
+  t.same([...jar.keys()].filter((name) => name.startsWith('portcullis_flow_')), [], 'the flow cookie is gone');
+  t.ok((await cookiesByName(page, `${kc.issuer}/`)).has('KEYCLOAK_IDENTITY'), "Keycloak's SSO cookie is set");
+
+  const refused = await page.goto(`${publicUrl}/reports`);
+  t.equal(refused?.status(), 403, 'a route needing a client role alice lacks: 403, not another login');
+  t.equal(page.url(), `${publicUrl}/reports`);
+});
+
+t.test('logout in Chromium: the refresh token is revoked and the Keycloak session ends (the sign-in form again)', async (t) => {
+  const { page } = await browserLogin(t, '/');
+  const sealed = (await cookiesByName(page, `${publicUrl}/`)).get('access_token_refresh')?.value ?? '';
+  const session = readSealedSession(await createSealer(COOKIE_SECRET, Date.now).open('refresh', sealed));
+  const idToken = session?.idToken ?? '';
+  const refreshToken = session?.refreshToken ?? '';
+  t.ok(idToken !== '' && refreshToken !== '', 'the sealed refresh cookie holds the refresh token and the ID token (the logout hint)');
+  const introspect = async (): Promise<unknown> => (await kc.clientCall('token/introspect', { token: refreshToken, token_type_hint: 'refresh_token' })).body.active;
+  t.equal(await introspect(), true, 'Keycloak holds the refresh token active');
+  const { sub, sid } = decodeJwt(idToken);
+  const sessionAlive = async (): Promise<boolean> =>
+    ((await (await kc.admin('GET', `/users/${String(sub)}/sessions`)).json()) as Array<{ id: string }>).some((s) => s.id === sid);
+  t.ok(await sessionAlive(), "the browser's Keycloak session is listed by the admin API");
+
+  // A page of the application with a logout button: the browser posts from the same origin.
+  await page.route(`${publicUrl}/account`, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><form method="post" action="/_auth/logout"><button>Sign out</button></form>' }),
+  );
+  await page.goto(`${publicUrl}/account`);
+  const navigated: URL[] = [];
+  page.on('request', (r) => {
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) navigated.push(new URL(r.url()));
+  });
+  const settled = page.waitForResponse((r) => r.request().isNavigationRequest() && (r.status() < 300 || r.status() > 399), { timeout: STEP_TIMEOUT_MS });
+  await Promise.all([settled, page.getByRole('button', { name: 'Sign out' }).click()]);
+  await page.waitForLoadState('load');
+  t.comment(`logout went through: ${navigated.map((u) => `${u.origin}${u.pathname}`).join(' -> ')}`);
+
+  const endSession = navigated.find((u) => u.href.startsWith(`${kc.issuer}/protocol/openid-connect/logout`));
+  t.ok(endSession !== undefined, "the browser is sent to Keycloak's end-session endpoint");
+  t.equal(endSession?.searchParams.get('id_token_hint'), idToken, 'with the ID token as id_token_hint');
+  t.equal(endSession?.searchParams.get('client_id'), REALM.client.id, 'and client_id');
+  t.equal(endSession?.searchParams.get('post_logout_redirect_uri'), `${publicUrl}/`, 'and the registered post_logout_redirect_uri');
+  t.ok(
+    navigated.some((u) => u.href === `${publicUrl}/`),
+    'Keycloak sends the browser back to the post-logout URI without a confirmation page',
+  );
+  t.ok(await atLoginForm(kc, page), 'where the protected page leads to the sign-in form: no silent login');
+  const left = [...(await cookiesByName(page, `${publicUrl}/`)).keys()].filter((n) => n.startsWith('access_token'));
+  t.same(left, [], 'no portcullis cookie left');
+  t.notOk((await cookiesByName(page, `${kc.issuer}/`)).has('KEYCLOAK_IDENTITY'), "Keycloak's SSO cookie is gone");
+
+  const refreshed = await kc.clientCall('token', { grant_type: 'refresh_token', refresh_token: refreshToken });
+  t.equal(refreshed.status, 400, 'the old refresh token is refused by Keycloak');
+  t.equal(refreshed.body.error, 'invalid_grant');
+  t.equal(await introspect(), false, 'and introspects as inactive');
+  t.notOk(await sessionAlive(), 'the Keycloak session is gone');
+  const replay = await call('/_auth/userinfo', { cookie: `access_token_refresh=${sealed}` });
+  t.equal(replay.status, 401, 'the old refresh cookie, replayed at portcullis, yields no token');
+
+  await page.goto(`${publicUrl}/analytics/again?x=1`);
+  t.ok(await atLoginForm(kc, page), 'opening a protected URL again shows the sign-in form');
+  const again = await signInAtKeycloak(page, 'alice', `${publicUrl}/analytics/again?x=1`);
+  t.equal(again.status(), 200, 'and signing in again works');
 });
 
 interface Component {

@@ -8,6 +8,10 @@
  * which builds its configuration): start it once per test file and share it between subtests.
  * `stop()` and `restart()` keep the data and the ports, so the issuer URL, the users and the
  * signing keys survive a restart.
+ *
+ * Keycloak listens on 127.0.0.1 but its URL and issuer name `localhost`, while the sidecars use
+ * 127.0.0.1: to a browser they are two sites, as a real IdP and an application are (ports alone
+ * would not make two sites).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -15,6 +19,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Page, Response as PageResponse } from '../../support/chromium.js';
+import { STEP_TIMEOUT_MS } from '../../support/chromium.js';
 import { freePort } from '../../support/http.js';
 
 export const REALM_FILE = resolve(import.meta.dirname, 'realm.json');
@@ -48,9 +54,15 @@ export interface TokenResponse {
   readonly token_type: string;
 }
 
+/** A realm endpoint's answer to a client: status and JSON body. */
+export interface ClientAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
 export interface Keycloak {
   readonly version: string;
-  /** `http://127.0.0.1:<port>` */
+  /** `http://localhost:<port>` */
   readonly url: string;
   /** The realm's issuer, `<url>/realms/portcullis`. */
   readonly issuer: string;
@@ -60,6 +72,11 @@ export interface Keycloak {
   admin(method: string, path: string, body?: unknown): Promise<Response>;
   /** The password grant at the realm's token endpoint; throws unless 200. */
   passwordGrant(clientId: string, username: string, opts?: { secret?: string; scope?: string }): Promise<TokenResponse>;
+  /**
+   * A POST of the confidential `portcullis` client (HTTP Basic) to a realm endpoint under
+   * `protocol/openid-connect/` (`token`, `token/introspect`, …).
+   */
+  clientCall(endpoint: string, form: Record<string, string>): Promise<ClientAnswer>;
   /** The last lines of Keycloak's output (for failure messages). */
   logTail(lines?: number): string;
   /** Stops Keycloak (SIGTERM to its process group, SIGKILL after 60 s); keeps its data. */
@@ -115,7 +132,7 @@ export async function startKeycloak(opts: KeycloakOptions = {}): Promise<Keycloa
   const installed = installKeycloak();
   const home = makeHome(installed.home, opts.realmFile ?? REALM_FILE);
   const [port, managementPort] = [await freePort(), await freePort()];
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://localhost:${port}`;
   const issuer = `${url}/realms/${REALM.name}`;
   const timeoutMs = opts.startTimeoutMs ?? Number(process.env.KEYCLOAK_START_TIMEOUT_SEC ?? 600) * 1000;
   const output: string[] = [];
@@ -246,6 +263,14 @@ export async function startKeycloak(opts: KeycloakOptions = {}): Promise<Keycloa
       if (res.status !== 200) throw new Error(`password grant for ${username} at ${clientId}: HTTP ${res.status}`);
       return (await res.json()) as TokenResponse;
     },
+    async clientCall(endpoint, form) {
+      const res = await fetch(`${issuer}/protocol/openid-connect/${endpoint}`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${REALM.client.id}:${REALM.client.secret}`).toString('base64')}` },
+        body: new URLSearchParams(form),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    },
     logTail,
     stop,
     async restart() {
@@ -269,4 +294,26 @@ export async function startKeycloak(opts: KeycloakOptions = {}): Promise<Keycloa
     throw err;
   }
   return kc;
+}
+
+/** True when `page` shows Keycloak's sign-in form (its username and password fields). */
+export async function atLoginForm(kc: Keycloak, page: Page): Promise<boolean> {
+  return page.url().startsWith(`${kc.issuer}/`) && (await page.locator('#username').isVisible()) && (await page.locator('#password').isVisible());
+}
+
+/**
+ * Fills and submits Keycloak's own sign-in form on `page` as a person would, and resolves with
+ * the answer to the navigation to `target` that ends the login (redirects skipped), once that
+ * page has loaded.
+ */
+export async function signInAtKeycloak(page: Page, username: string, target: string): Promise<PageResponse> {
+  const href = new URL(target).href;
+  await page.locator('#username').fill(username);
+  await page.locator('#password').fill(password(username));
+  const arrived = page.waitForResponse((r) => r.url() === href && r.request().isNavigationRequest() && (r.status() < 300 || r.status() > 399), {
+    timeout: STEP_TIMEOUT_MS,
+  });
+  const [response] = await Promise.all([arrived, page.locator('#kc-login').click()]);
+  await page.waitForURL(href, { waitUntil: 'load' });
+  return response;
 }
