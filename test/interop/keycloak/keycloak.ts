@@ -77,6 +77,8 @@ export interface Keycloak {
    * `protocol/openid-connect/` (`token`, `token/introspect`, …).
    */
   clientCall(endpoint: string, form: Record<string, string>): Promise<ClientAnswer>;
+  /** The user's live Keycloak sessions (admin REST API): session id to the client ids signed in through it. */
+  userSessions(userId: string): Promise<Map<string, string[]>>;
   /** The last lines of Keycloak's output (for failure messages). */
   logTail(lines?: number): string;
   /** Stops Keycloak (SIGTERM to its process group, SIGKILL after 60 s); keeps its data. */
@@ -269,7 +271,12 @@ export async function startKeycloak(opts: KeycloakOptions = {}): Promise<Keycloa
         headers: { authorization: `Basic ${Buffer.from(`${REALM.client.id}:${REALM.client.secret}`).toString('base64')}` },
         body: new URLSearchParams(form),
       });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      const text = await res.text(); // the revocation endpoint answers 200 with no body
+      return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+    },
+    async userSessions(userId) {
+      const sessions = (await (await kc.admin('GET', `/users/${encodeURIComponent(userId)}/sessions`)).json()) as Array<{ id: string; clients: Record<string, string> }>;
+      return new Map(sessions.map((s) => [s.id, Object.values(s.clients)]));
     },
     logTail,
     stop,
@@ -316,4 +323,28 @@ export async function signInAtKeycloak(page: Page, username: string, target: str
   const [response] = await Promise.all([arrived, page.locator('#kc-login').click()]);
   await page.waitForURL(href, { waitUntil: 'load' });
   return response;
+}
+
+/**
+ * Signs the Keycloak session of `page`'s browser in to a second client, Keycloak's own account
+ * console, as single sign-on does (no form): its authorization request issues a code, which adds
+ * the client to the session. The console's page itself is not loaded (answered by the test).
+ */
+export async function joinAccountConsole(kc: Keycloak, page: Page): Promise<void> {
+  const accountUrl = `${kc.issuer}/account/`;
+  await page.route((u) => u.href.startsWith(accountUrl), (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>account</title>' }));
+  const auth = new URL(`${kc.issuer}/protocol/openid-connect/auth`);
+  const params = {
+    client_id: 'account-console',
+    redirect_uri: accountUrl,
+    response_type: 'code',
+    scope: 'openid',
+    state: 'interop',
+    // The account console requires PKCE; the code is never redeemed, any S256 challenge will do.
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  };
+  for (const [name, value] of Object.entries(params)) auth.searchParams.set(name, value);
+  await page.goto(auth.href);
+  if (!new URL(page.url()).searchParams.has('code')) throw new Error(`the account console got no code by single sign-on: ${page.url()}`);
 }
