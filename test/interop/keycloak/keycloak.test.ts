@@ -281,13 +281,13 @@ t.test('refresh: after the access token expired, the refresh cookie gets a new o
 
 /**
  * Opens `path` on portcullis in a fresh browser, which must be sent to Keycloak's sign-in form,
- * signs in there as alice and resolves with the page at `path`.
+ * signs in there (as alice by default) and resolves with the page at `path`.
  */
-async function browserLogin(t: Test, path: string): Promise<{ page: Page; landed: PageResponse }> {
+async function browserLogin(t: Test, path: string, username = 'alice'): Promise<{ page: Page; landed: PageResponse }> {
   const page = await chromium.page(t);
   await page.goto(`${publicUrl}${path}`);
   if (!(await atLoginForm(kc, page))) throw new Error(`expected Keycloak's sign-in form for ${path}, got ${page.url()}`);
-  return { page, landed: await signInAtKeycloak(page, 'alice', `${publicUrl}${path}`) };
+  return { page, landed: await signInAtKeycloak(page, username, `${publicUrl}${path}`) };
 }
 
 t.test("browser login in Chromium through Keycloak's own form: back at the original URL with its query", async (t) => {
@@ -332,17 +332,12 @@ async function browserSession(page: Page): Promise<{ sealed: string; refreshToke
 const introspect = async (refreshToken: string): Promise<unknown> =>
   (await kc.clientCall('token/introspect', { token: refreshToken, token_type_hint: 'refresh_token' })).body.active;
 
-t.test('logout in Chromium: the refresh token is revoked and the Keycloak session ends (the sign-in form again)', async (t) => {
-  const { page } = await browserLogin(t, '/');
-  const { sealed, refreshToken, idToken, sid, sub } = await browserSession(page);
-  t.ok(idToken !== '' && refreshToken !== '', 'the sealed refresh cookie holds the refresh token and the ID token (the logout hint)');
-  t.equal(await introspect(refreshToken), true, 'Keycloak holds the refresh token active');
-  // A second client in the same Keycloak session: revoking portcullis's refresh token alone
-  // would leave the session alive (see the next test); only the end-session request ends it.
-  await joinAccountConsole(kc, page);
-  t.same((await kc.userSessions(sub)).get(sid)?.sort(), ['account-console', REALM.client.id], 'the Keycloak session holds portcullis and the account console');
-
-  // A page of the application with a logout button: the browser posts from the same origin.
+/**
+ * Clicks "Sign out" on a page of the application (a form posting to the logout path, so the
+ * browser sends the request from the same origin) and resolves, once the page it leads to has
+ * loaded, with the URLs the browser navigated to on the way.
+ */
+async function signOut(page: Page): Promise<URL[]> {
   await page.route(`${publicUrl}/account`, (route) =>
     route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><form method="post" action="/_auth/logout"><button>Sign out</button></form>' }),
   );
@@ -354,9 +349,25 @@ t.test('logout in Chromium: the refresh token is revoked and the Keycloak sessio
   const settled = page.waitForResponse((r) => r.request().isNavigationRequest() && (r.status() < 300 || r.status() > 399), { timeout: STEP_TIMEOUT_MS });
   await Promise.all([settled, page.getByRole('button', { name: 'Sign out' }).click()]);
   await page.waitForLoadState('load');
+  return navigated;
+}
+
+const endSessionOf = (navigated: URL[]): URL | undefined => navigated.find((u) => u.href.startsWith(`${kc.issuer}/protocol/openid-connect/logout`));
+
+t.test('logout in Chromium: the refresh token is revoked and the Keycloak session ends (the sign-in form again)', async (t) => {
+  const { page } = await browserLogin(t, '/');
+  const { sealed, refreshToken, idToken, sid, sub } = await browserSession(page);
+  t.ok(idToken !== '' && refreshToken !== '', 'the sealed refresh cookie holds the refresh token and the ID token (the logout hint)');
+  t.equal(await introspect(refreshToken), true, 'Keycloak holds the refresh token active');
+  // A second client in the same Keycloak session: revoking portcullis's refresh token alone
+  // would leave the session alive (see the next test); only the end-session request ends it.
+  await joinAccountConsole(kc, page);
+  t.same((await kc.userSessions(sub)).get(sid)?.sort(), ['account-console', REALM.client.id], 'the Keycloak session holds portcullis and the account console');
+
+  const navigated = await signOut(page);
   t.comment(`logout went through: ${navigated.map((u) => `${u.origin}${u.pathname}`).join(' -> ')}`);
 
-  const endSession = navigated.find((u) => u.href.startsWith(`${kc.issuer}/protocol/openid-connect/logout`));
+  const endSession = endSessionOf(navigated);
   t.ok(endSession !== undefined, "the browser is sent to Keycloak's end-session endpoint");
   t.equal(endSession?.searchParams.get('id_token_hint'), idToken, 'with the ID token as id_token_hint');
   t.equal(endSession?.searchParams.get('client_id'), REALM.client.id, 'and client_id');
@@ -384,6 +395,21 @@ t.test('logout in Chromium: the refresh token is revoked and the Keycloak sessio
   t.equal(again.status(), 200, 'and signing in again works');
 });
 
+t.test('logout of a user whose ID token is too large to keep for the hint: Keycloak asks to confirm, then ends the session', async (t) => {
+  const { page, landed } = await browserLogin(t, '/', 'many');
+  t.equal(landed.status(), 200, 'the 100-group user signs in (chunked auth cookie)');
+  const { refreshToken, idToken } = await browserSession(page);
+  t.ok(refreshToken !== '' && idToken === '', 'the sealed cookie keeps the refresh token but not the 4 KB ID token');
+  const navigated = await signOut(page);
+  const endSession = endSessionOf(navigated);
+  t.ok(endSession !== undefined && !endSession.searchParams.has('id_token_hint'), 'end-session without id_token_hint');
+  t.equal(endSession?.searchParams.get('client_id'), REALM.client.id, 'but with client_id');
+  t.ok(page.url().startsWith(`${kc.issuer}/protocol/openid-connect/logout`), "Keycloak shows its logout confirmation page instead of redirecting");
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(`${kc.issuer}/protocol/openid-connect/auth`), { timeout: STEP_TIMEOUT_MS }), page.locator('#kc-logout').click()]);
+  t.ok(await atLoginForm(kc, page), 'once confirmed, back at the post-logout URI, which leads to the sign-in form');
+  t.equal((await kc.clientCall('token', { grant_type: 'refresh_token', refresh_token: refreshToken })).status, 400, 'the refresh token is refused');
+});
+
 t.test('revoking the refresh token alone does not end a Keycloak session another client shares', async (t) => {
   const { page } = await browserLogin(t, '/');
   const { refreshToken, sid, sub } = await browserSession(page);
@@ -392,9 +418,14 @@ t.test('revoking the refresh token alone does not end a Keycloak session another
   t.equal(revoked.status, 200, 'Keycloak revokes the refresh token (RFC 7009)');
   t.equal(await introspect(refreshToken), false, 'which is no longer active');
   t.same((await kc.userSessions(sub)).get(sid), ['account-console'], 'but the session lives on with the other client');
-  const res = await page.goto(`${publicUrl}/_auth/start?rd=%2Fsilent%3Fx%3D1`);
-  t.equal(res?.status(), 200, 'a new login through portcullis needs no form: the SSO cookie still signs in');
-  t.equal(page.url(), `${publicUrl}/silent?x=1`);
+  upstream.reset();
+  // The callback answers with a page that moves on to `rd` (the auth cookie is Strict and
+  // Keycloak is another site): wait for that page.
+  await page.goto(`${publicUrl}/_auth/start?rd=%2Fsilent%3Fx%3D1`);
+  await page.waitForURL(`${publicUrl}/silent?x=1`, { waitUntil: 'load' });
+  const [served] = navigations({ upstream });
+  t.equal(served?.url, '/silent?x=1', 'a new login through portcullis needs no form: the SSO cookie still signs in');
+  t.equal(served?.headers['x-auth-request-preferred-username'], 'alice');
 });
 
 interface Component {
