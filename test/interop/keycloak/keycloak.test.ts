@@ -2,24 +2,22 @@
  * portcullis (the built CLI) against a real Keycloak 26 started once for this file: password
  * login, Keycloak's claim shapes (audience, realm and client roles, group paths), a user in 100
  * groups, refresh after the access token expired, browser login through Keycloak's own form and
- * logout in Chromium, signing-key rotation through the admin REST API, and Keycloak down for 30 s. The subtests run in order and share Keycloak, portcullis and
- * the echo upstream; later ones rely on earlier ones only through Keycloak's state (the rotated
- * keys outlive the restart).
+ * logout in Chromium (browser.ts), signing-key rotation through the admin REST API, and
+ * Keycloak down for 30 s. The subtests run in order and share Keycloak, portcullis, the echo
+ * upstream and Chromium; later ones rely on earlier ones only through Keycloak's state (the
+ * rotated keys outlive the restart).
  */
 import t from 'tap';
-import type { Test } from 'tap';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEchoUpstream } from '../../../src/dev/echo-upstream.js';
-import { createSealer } from '../../../src/login/seal.js';
-import { readSealedSession } from '../../../src/login/session.js';
 import { cookiesByName, startChromium, STEP_TIMEOUT_MS } from '../../support/chromium.js';
-import type { Page, Response as PageResponse } from '../../support/chromium.js';
 import { navigations } from '../../support/dev-stack.js';
 import type { Echoed } from '../../support/http.js';
 import { freePort } from '../../support/http.js';
 import { startSidecarProcess } from '../../support/sidecar.js';
-import { REALM, atLoginForm, joinAccountConsole, password, signInAtKeycloak, startKeycloak } from './keycloak.js';
+import { appInBrowser, atLoginForm, joinAccountConsole, signInAtKeycloak } from './browser.js';
+import { REALM, password, startKeycloak } from './keycloak.js';
 
 const COOKIE_SECRET = 'keycloak-interop-cookie-secret-0123456789';
 const SKEW_SEC = 1;
@@ -67,7 +65,7 @@ login:
   cookie_secret: ${COOKIE_SECRET}
 `);
 t.teardown(() => sidecar.stop());
-const chromium = await startChromium(t);
+const app = appInBrowser(kc, await startChromium(t), publicUrl, COOKIE_SECRET);
 
 interface Answer {
   readonly status: number;
@@ -279,21 +277,10 @@ t.test('refresh: after the access token expired, the refresh cookie gets a new o
   t.equal(replay.status, 200, 'the first refresh cookie still works: refresh tokens do not rotate by default');
 });
 
-/**
- * Opens `path` on portcullis in a fresh browser, which must be sent to Keycloak's sign-in form,
- * signs in there (as alice by default) and resolves with the page at `path`.
- */
-async function browserLogin(t: Test, path: string, username = 'alice'): Promise<{ page: Page; landed: PageResponse }> {
-  const page = await chromium.page(t);
-  await page.goto(`${publicUrl}${path}`);
-  if (!(await atLoginForm(kc, page))) throw new Error(`expected Keycloak's sign-in form for ${path}, got ${page.url()}`);
-  return { page, landed: await signInAtKeycloak(page, username, `${publicUrl}${path}`) };
-}
-
 t.test("browser login in Chromium through Keycloak's own form: back at the original URL with its query", async (t) => {
   upstream.reset();
   const path = '/analytics/q3?tab=summary&filter=a%20b&next=%2Fx%3Fy%3D1';
-  const { page, landed } = await browserLogin(t, path); // a signed-out browser is sent to Keycloak's form
+  const { page, landed } = await app.login(t, path); // a signed-out browser is sent to Keycloak's form
   t.equal(landed.status(), 200, 'the original page is served (the route needs the realm role analyst)');
   t.equal(page.url(), `${publicUrl}${path}`, 'the address bar shows the original URL with its query');
   const [first] = navigations({ upstream });
@@ -323,43 +310,12 @@ t.test("browser login in Chromium through Keycloak's own form: back at the origi
   t.equal(page.url(), `${publicUrl}/reports`);
 });
 
-/** The sealed refresh cookie of `page`, its refresh and ID tokens, and the Keycloak session (`sid`) and user (`sub`). */
-async function browserSession(page: Page): Promise<{ sealed: string; refreshToken: string; idToken: string; sid: string; sub: string }> {
-  const sealed = (await cookiesByName(page, `${publicUrl}/`)).get('access_token_refresh')?.value ?? '';
-  const session = readSealedSession(await createSealer(COOKIE_SECRET, Date.now).open('refresh', sealed));
-  const idToken = session?.idToken ?? '';
-  const claims = idToken === '' ? {} : decodeJwt(idToken);
-  return { sealed, refreshToken: session?.refreshToken ?? '', idToken, sid: String(claims.sid), sub: String(claims.sub) };
-}
-
 const introspect = async (refreshToken: string): Promise<unknown> =>
   (await kc.clientCall('token/introspect', { token: refreshToken, token_type_hint: 'refresh_token' })).body.active;
 
-/**
- * Clicks "Sign out" on a page of the application (a form posting to the logout path, so the
- * browser sends the request from the same origin) and resolves, once the page it leads to has
- * loaded, with the URLs the browser navigated to on the way.
- */
-async function signOut(page: Page): Promise<URL[]> {
-  await page.route(`${publicUrl}/account`, (route) =>
-    route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><form method="post" action="/_auth/logout"><button>Sign out</button></form>' }),
-  );
-  await page.goto(`${publicUrl}/account`);
-  const navigated: URL[] = [];
-  page.on('request', (r) => {
-    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) navigated.push(new URL(r.url()));
-  });
-  const settled = page.waitForResponse((r) => r.request().isNavigationRequest() && (r.status() < 300 || r.status() > 399), { timeout: STEP_TIMEOUT_MS });
-  await Promise.all([settled, page.getByRole('button', { name: 'Sign out' }).click()]);
-  await page.waitForLoadState('load');
-  return navigated;
-}
-
-const endSessionOf = (navigated: URL[]): URL | undefined => navigated.find((u) => u.href.startsWith(`${kc.issuer}/protocol/openid-connect/logout`));
-
 t.test('logout in Chromium: the refresh token is revoked and the Keycloak session ends (the sign-in form again)', async (t) => {
-  const { page } = await browserLogin(t, '/');
-  const { sealed, refreshToken, idToken, sid, sub } = await browserSession(page);
+  const { page } = await app.login(t, '/');
+  const { sealed, refreshToken, idToken, sid, sub } = await app.session(page);
   t.ok(idToken !== '' && refreshToken !== '', 'the sealed refresh cookie holds the refresh token and the ID token (the logout hint)');
   t.comment(`alice's ID token ${idToken.length} bytes, refresh token ${refreshToken.length}, sealed refresh cookie ${sealed.length} (one cookie: 3500)`);
   t.equal(await introspect(refreshToken), true, 'Keycloak holds the refresh token active');
@@ -368,10 +324,10 @@ t.test('logout in Chromium: the refresh token is revoked and the Keycloak sessio
   await joinAccountConsole(kc, page);
   t.same((await kc.userSessions(sub)).get(sid)?.sort(), ['account-console', REALM.client.id], 'the Keycloak session holds portcullis and the account console');
 
-  const navigated = await signOut(page);
+  const navigated = await app.signOut(page);
   t.comment(`logout went through: ${navigated.map((u) => `${u.origin}${u.pathname}`).join(' -> ')}`);
 
-  const endSession = endSessionOf(navigated);
+  const endSession = app.endSessionOf(navigated);
   t.ok(endSession !== undefined, "the browser is sent to Keycloak's end-session endpoint");
   t.equal(endSession?.searchParams.get('id_token_hint'), idToken, 'with the ID token as id_token_hint');
   t.equal(endSession?.searchParams.get('client_id'), REALM.client.id, 'and client_id');
@@ -400,15 +356,15 @@ t.test('logout in Chromium: the refresh token is revoked and the Keycloak sessio
 });
 
 t.test('logout without the hint (100-group user) while another client shares the session: Keycloak asks to confirm', async (t) => {
-  const { page, landed } = await browserLogin(t, '/', 'many');
+  const { page, landed } = await app.login(t, '/', 'many');
   t.equal(landed.status(), 200, 'the 100-group user signs in (chunked auth cookie)');
-  const { refreshToken, idToken } = await browserSession(page);
+  const { refreshToken, idToken } = await app.session(page);
   t.ok(refreshToken !== '' && idToken === '', 'the sealed cookie keeps the refresh token but not the 4 KB ID token');
   // Another client in the session, so that the revocation leaves it alive (see below): the
   // end-session request meets a live session without a hint.
   await joinAccountConsole(kc, page);
-  const navigated = await signOut(page);
-  const endSession = endSessionOf(navigated);
+  const navigated = await app.signOut(page);
+  const endSession = app.endSessionOf(navigated);
   t.ok(endSession !== undefined && !endSession.searchParams.has('id_token_hint'), 'end-session without id_token_hint');
   t.equal(endSession?.searchParams.get('client_id'), REALM.client.id, 'but with client_id');
   t.ok(page.url().startsWith(`${kc.issuer}/protocol/openid-connect/logout`), "Keycloak shows its logout confirmation page instead of redirecting");
@@ -418,8 +374,8 @@ t.test('logout without the hint (100-group user) while another client shares the
 });
 
 t.test('revoking the refresh token alone does not end a Keycloak session another client shares', async (t) => {
-  const { page } = await browserLogin(t, '/');
-  const { refreshToken, sid, sub } = await browserSession(page);
+  const { page } = await app.login(t, '/');
+  const { refreshToken, sid, sub } = await app.session(page);
   await joinAccountConsole(kc, page);
   const revoked = await kc.clientCall('revoke', { token: refreshToken, token_type_hint: 'refresh_token' });
   t.equal(revoked.status, 200, 'Keycloak revokes the refresh token (RFC 7009)');

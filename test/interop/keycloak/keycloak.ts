@@ -19,8 +19,6 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Page, Response as PageResponse } from '../../support/chromium.js';
-import { STEP_TIMEOUT_MS } from '../../support/chromium.js';
 import { freePort } from '../../support/http.js';
 
 export const REALM_FILE = resolve(import.meta.dirname, 'realm.json');
@@ -301,50 +299,4 @@ export async function startKeycloak(opts: KeycloakOptions = {}): Promise<Keycloa
     throw err;
   }
   return kc;
-}
-
-/** True when `page` shows Keycloak's sign-in form (its username and password fields). */
-export async function atLoginForm(kc: Keycloak, page: Page): Promise<boolean> {
-  return page.url().startsWith(`${kc.issuer}/`) && (await page.locator('#username').isVisible()) && (await page.locator('#password').isVisible());
-}
-
-/**
- * Fills and submits Keycloak's own sign-in form on `page` as a person would, and resolves with
- * the answer to the navigation to `target` that ends the login (redirects skipped), once that
- * page has loaded.
- */
-export async function signInAtKeycloak(page: Page, username: string, target: string): Promise<PageResponse> {
-  const href = new URL(target).href;
-  await page.locator('#username').fill(username);
-  await page.locator('#password').fill(password(username));
-  const arrived = page.waitForResponse((r) => r.url() === href && r.request().isNavigationRequest() && (r.status() < 300 || r.status() > 399), {
-    timeout: STEP_TIMEOUT_MS,
-  });
-  const [response] = await Promise.all([arrived, page.locator('#kc-login').click()]);
-  await page.waitForURL(href, { waitUntil: 'load' });
-  return response;
-}
-
-/**
- * Signs the Keycloak session of `page`'s browser in to a second client, Keycloak's own account
- * console, as single sign-on does (no form): its authorization request issues a code, which adds
- * the client to the session. The console's page itself is not loaded (answered by the test).
- */
-export async function joinAccountConsole(kc: Keycloak, page: Page): Promise<void> {
-  const accountUrl = `${kc.issuer}/account/`;
-  await page.route((u) => u.href.startsWith(accountUrl), (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>account</title>' }));
-  const auth = new URL(`${kc.issuer}/protocol/openid-connect/auth`);
-  const params = {
-    client_id: 'account-console',
-    redirect_uri: accountUrl,
-    response_type: 'code',
-    scope: 'openid',
-    state: 'interop',
-    // The account console requires PKCE; the code is never redeemed, any S256 challenge will do.
-    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-    code_challenge_method: 'S256',
-  };
-  for (const [name, value] of Object.entries(params)) auth.searchParams.set(name, value);
-  await page.goto(auth.href);
-  if (!new URL(page.url()).searchParams.has('code')) throw new Error(`the account console got no code by single sign-on: ${page.url()}`);
 }
