@@ -320,7 +320,8 @@ t.test('logout in Chromium: the refresh token is revoked and the Keycloak sessio
   t.comment(`alice's ID token ${idToken.length} bytes, refresh token ${refreshToken.length}, sealed refresh cookie ${sealed.length} (one cookie: 3500)`);
   t.equal(await introspect(refreshToken), true, 'Keycloak holds the refresh token active');
   // A second client in the same Keycloak session: revoking portcullis's refresh token alone
-  // would leave the session alive (see the next test); only the end-session request ends it.
+  // would leave the session alive ('revoking the refresh token alone …' below); only the
+  // end-session request ends it.
   await joinAccountConsole(kc, page);
   t.same((await kc.userSessions(sub)).get(sid)?.sort(), ['account-console', REALM.client.id], 'the Keycloak session holds portcullis and the account console');
 
@@ -360,8 +361,9 @@ t.test('logout without the hint (100-group user) while another client shares the
   t.equal(landed.status(), 200, 'the 100-group user signs in (chunked auth cookie)');
   const { refreshToken, idToken } = await app.session(page);
   t.ok(refreshToken !== '' && idToken === '', 'the sealed cookie keeps the refresh token but not the 4 KB ID token');
-  // Another client in the session, so that the revocation leaves it alive (see below): the
-  // end-session request meets a live session without a hint.
+  // Another client in the session, so that portcullis's revocation leaves it alive: the
+  // end-session request meets a live session without a hint. (Without another client the
+  // revocation removes the session and Keycloak redirects at once.)
   await joinAccountConsole(kc, page);
   const navigated = await app.signOut(page);
   const endSession = app.endSessionOf(navigated);
