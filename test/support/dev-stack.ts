@@ -113,7 +113,7 @@ export async function startDevStack(t: Test, opts: DevStackOptions = {}): Promis
 }
 
 /** The requests the upstream saw for top-level navigations (not favicons or other subresources). */
-export function navigations(stack: DevStack): EchoRequest[] {
+export function navigations(stack: Pick<DevStack, 'upstream'>): EchoRequest[] {
   return stack.upstream.requests().filter((r) => r.headers['sec-fetch-dest'] === 'document');
 }
 

@@ -1,18 +1,22 @@
 /**
  * portcullis (the built CLI) against a real Keycloak 26 started once for this file: password
  * login, Keycloak's claim shapes (audience, realm and client roles, group paths), a user in 100
- * groups, refresh after the access token expired, signing-key rotation through the admin REST
- * API, and Keycloak down for 30 s. The subtests run in order and share Keycloak, portcullis and
- * the echo upstream; later ones rely on earlier ones only through Keycloak's state (the rotated
- * keys outlive the restart).
+ * groups, refresh after the access token expired, browser login through Keycloak's own form and
+ * logout in Chromium (browser.ts), signing-key rotation through the admin REST API, and
+ * Keycloak down for 30 s. The subtests run in order and share Keycloak, portcullis, the echo
+ * upstream and Chromium; later ones rely on earlier ones only through Keycloak's state (the
+ * rotated keys outlive the restart).
  */
 import t from 'tap';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEchoUpstream } from '../../../src/dev/echo-upstream.js';
+import { cookiesByName, startChromium, STEP_TIMEOUT_MS } from '../../support/chromium.js';
+import { navigations } from '../../support/dev-stack.js';
 import type { Echoed } from '../../support/http.js';
 import { freePort } from '../../support/http.js';
 import { startSidecarProcess } from '../../support/sidecar.js';
+import { appInBrowser, atLoginForm, joinAccountConsole, signInAtKeycloak } from './browser.js';
 import { REALM, password, startKeycloak } from './keycloak.js';
 
 const COOKIE_SECRET = 'keycloak-interop-cookie-secret-0123456789';
@@ -61,6 +65,7 @@ login:
   cookie_secret: ${COOKIE_SECRET}
 `);
 t.teardown(() => sidecar.stop());
+const app = appInBrowser(kc, await startChromium(t), publicUrl, COOKIE_SECRET);
 
 interface Answer {
   readonly status: number;
@@ -270,6 +275,122 @@ t.test('refresh: after the access token expired, the refresh cookie gets a new o
   await sleep(6_000); // past portcullis's 5 s sharing of one renewal between racing requests
   const replay = await call('/_auth/userinfo', { cookie: `access_token_refresh=${refreshCookie}` });
   t.equal(replay.status, 200, 'the first refresh cookie still works: refresh tokens do not rotate by default');
+});
+
+t.test("browser login in Chromium through Keycloak's own form: back at the original URL with its query", async (t) => {
+  upstream.reset();
+  const path = '/analytics/q3?tab=summary&filter=a%20b&next=%2Fx%3Fy%3D1';
+  const { page, landed } = await app.login(t, path); // a signed-out browser is sent to Keycloak's form
+  t.equal(landed.status(), 200, 'the original page is served (the route needs the realm role analyst)');
+  t.equal(page.url(), `${publicUrl}${path}`, 'the address bar shows the original URL with its query');
+  const [first] = navigations({ upstream });
+  t.equal(first?.url, path, 'the first page the upstream serves is the original one');
+  const headers = first?.headers ?? {};
+  t.match(headers, {
+    'x-auth-request-preferred-username': 'alice',
+    'x-auth-request-email': 'alice@example.com',
+    'x-auth-request-groups': '/acme/data/team',
+  });
+  const roles = String(headers['x-auth-request-roles']).split(',');
+  for (const role of ['user', 'analyst', 'reports:read', 'default-roles-portcullis']) t.ok(roles.includes(role), `upstream roles hold ${role}`);
+  const logins = await sidecar.waitForAudit((e) => e.event === 'login' && e.kind === 'browser');
+  t.match(logins.at(-1), { decision: 'allowed', user: headers['x-auth-request-user'], path: '/_auth/callback', status: 200 });
+
+  const jar = await cookiesByName(page, `${publicUrl}/`);
+  t.match(jar.get('access_token'), { sameSite: 'Strict', httpOnly: true }, 'auth cookie');
+  t.match(jar.get('access_token_refresh'), { sameSite: 'Strict', httpOnly: true }, 'refresh cookie');
+  t.same([...jar.keys()].filter((name) => name.startsWith('portcullis_flow_')), [], 'the flow cookie is gone');
+  t.notMatch(String(headers.cookie ?? ''), /(^|; )access_token/, 'no portcullis cookie reaches the upstream');
+  const kcCookies = await cookiesByName(page, `${kc.issuer}/`);
+  t.comment(`Keycloak's cookies: ${[...kcCookies.values()].map((c) => `${c.name} (${c.path})`).join(', ')}`);
+  t.ok(kcCookies.has('KEYCLOAK_IDENTITY'), "Keycloak's SSO cookie is set");
+
+  const refused = await page.goto(`${publicUrl}/reports`);
+  t.equal(refused?.status(), 403, 'a route needing a client role alice lacks: 403, not another login');
+  t.equal(page.url(), `${publicUrl}/reports`);
+});
+
+const introspect = async (refreshToken: string): Promise<unknown> =>
+  (await kc.clientCall('token/introspect', { token: refreshToken, token_type_hint: 'refresh_token' })).body.active;
+
+t.test('logout in Chromium: the refresh token is revoked and the Keycloak session ends (the sign-in form again)', async (t) => {
+  const { page } = await app.login(t, '/');
+  const { sealed, refreshToken, idToken, sid, sub } = await app.session(page);
+  t.ok(idToken !== '' && refreshToken !== '', 'the sealed refresh cookie holds the refresh token and the ID token (the logout hint)');
+  t.comment(`alice's ID token ${idToken.length} bytes, refresh token ${refreshToken.length}, sealed refresh cookie ${sealed.length} (one cookie: 3500)`);
+  t.equal(await introspect(refreshToken), true, 'Keycloak holds the refresh token active');
+  // A second client in the same Keycloak session: revoking portcullis's refresh token alone
+  // would leave the session alive ('revoking the refresh token alone …' below); only the
+  // end-session request ends it.
+  await joinAccountConsole(kc, page);
+  t.same((await kc.userSessions(sub)).get(sid)?.sort(), ['account-console', REALM.client.id], 'the Keycloak session holds portcullis and the account console');
+
+  const navigated = await app.signOut(page);
+  t.comment(`logout went through: ${navigated.map((u) => `${u.origin}${u.pathname}`).join(' -> ')}`);
+
+  const endSession = app.endSessionOf(navigated);
+  t.ok(endSession !== undefined, "the browser is sent to Keycloak's end-session endpoint");
+  t.equal(endSession?.searchParams.get('id_token_hint'), idToken, 'with the ID token as id_token_hint');
+  t.equal(endSession?.searchParams.get('client_id'), REALM.client.id, 'and client_id');
+  t.equal(endSession?.searchParams.get('post_logout_redirect_uri'), `${publicUrl}/`, 'and the registered post_logout_redirect_uri');
+  t.ok(
+    navigated.some((u) => u.href === `${publicUrl}/`),
+    'Keycloak sends the browser back to the post-logout URI without a confirmation page',
+  );
+  t.ok(await atLoginForm(kc, page), 'where the protected page leads to the sign-in form: no silent login');
+  const left = [...(await cookiesByName(page, `${publicUrl}/`)).keys()].filter((n) => n.startsWith('access_token'));
+  t.same(left, [], 'no portcullis cookie left');
+  t.notOk((await cookiesByName(page, `${kc.issuer}/`)).has('KEYCLOAK_IDENTITY'), "Keycloak's SSO cookie is gone");
+
+  const refreshed = await kc.clientCall('token', { grant_type: 'refresh_token', refresh_token: refreshToken });
+  t.equal(refreshed.status, 400, 'the old refresh token is refused by Keycloak');
+  t.equal(refreshed.body.error, 'invalid_grant');
+  t.equal(await introspect(refreshToken), false, 'and introspects as inactive');
+  t.notOk((await kc.userSessions(sub)).has(sid), 'the Keycloak session is gone, the account console signed out with it');
+  const replay = await call('/_auth/userinfo', { cookie: `access_token_refresh=${sealed}` });
+  t.equal(replay.status, 401, 'the old refresh cookie, replayed at portcullis, yields no token');
+
+  await page.goto(`${publicUrl}/analytics/again?x=1`);
+  t.ok(await atLoginForm(kc, page), 'opening a protected URL again shows the sign-in form');
+  const again = await signInAtKeycloak(page, 'alice', `${publicUrl}/analytics/again?x=1`);
+  t.equal(again.status(), 200, 'and signing in again works');
+});
+
+t.test('logout without the hint (100-group user) while another client shares the session: Keycloak asks to confirm', async (t) => {
+  const { page, landed } = await app.login(t, '/', 'many');
+  t.equal(landed.status(), 200, 'the 100-group user signs in (chunked auth cookie)');
+  const { refreshToken, idToken } = await app.session(page);
+  t.ok(refreshToken !== '' && idToken === '', 'the sealed cookie keeps the refresh token but not the 4 KB ID token');
+  // Another client in the session, so that portcullis's revocation leaves it alive: the
+  // end-session request meets a live session without a hint. (Without another client the
+  // revocation removes the session and Keycloak redirects at once.)
+  await joinAccountConsole(kc, page);
+  const navigated = await app.signOut(page);
+  const endSession = app.endSessionOf(navigated);
+  t.ok(endSession !== undefined && !endSession.searchParams.has('id_token_hint'), 'end-session without id_token_hint');
+  t.equal(endSession?.searchParams.get('client_id'), REALM.client.id, 'but with client_id');
+  t.ok(page.url().startsWith(`${kc.issuer}/protocol/openid-connect/logout`), "Keycloak shows its logout confirmation page instead of redirecting");
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(`${kc.issuer}/protocol/openid-connect/auth`), { timeout: STEP_TIMEOUT_MS }), page.locator('#kc-logout').click()]);
+  t.ok(await atLoginForm(kc, page), 'once confirmed, back at the post-logout URI, which leads to the sign-in form');
+  t.equal((await kc.clientCall('token', { grant_type: 'refresh_token', refresh_token: refreshToken })).status, 400, 'the refresh token is refused');
+});
+
+t.test('revoking the refresh token alone does not end a Keycloak session another client shares', async (t) => {
+  const { page } = await app.login(t, '/');
+  const { refreshToken, sid, sub } = await app.session(page);
+  await joinAccountConsole(kc, page);
+  const revoked = await kc.clientCall('revoke', { token: refreshToken, token_type_hint: 'refresh_token' });
+  t.equal(revoked.status, 200, 'Keycloak revokes the refresh token (RFC 7009)');
+  t.equal(await introspect(refreshToken), false, 'which is no longer active');
+  t.same((await kc.userSessions(sub)).get(sid), ['account-console'], 'but the session lives on with the other client');
+  upstream.reset();
+  // The callback answers with a page that moves on to `rd` (the auth cookie is Strict and
+  // Keycloak is another site): wait for that page.
+  await page.goto(`${publicUrl}/_auth/start?rd=%2Fsilent%3Fx%3D1`);
+  await page.waitForURL(`${publicUrl}/silent?x=1`, { waitUntil: 'load' });
+  const [served] = navigations({ upstream });
+  t.equal(served?.url, '/silent?x=1', 'a new login through portcullis needs no form: the SSO cookie still signs in');
+  t.equal(served?.headers['x-auth-request-preferred-username'], 'alice');
 });
 
 interface Component {

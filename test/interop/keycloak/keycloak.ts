@@ -8,6 +8,10 @@
  * which builds its configuration): start it once per test file and share it between subtests.
  * `stop()` and `restart()` keep the data and the ports, so the issuer URL, the users and the
  * signing keys survive a restart.
+ *
+ * Keycloak listens on 127.0.0.1 but its URL and issuer name `localhost`, while the sidecars use
+ * 127.0.0.1: to a browser they are two sites, as a real IdP and an application are (ports alone
+ * would not make two sites).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -48,9 +52,15 @@ export interface TokenResponse {
   readonly token_type: string;
 }
 
+/** A realm endpoint's answer to a client: status and JSON body. */
+export interface ClientAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
 export interface Keycloak {
   readonly version: string;
-  /** `http://127.0.0.1:<port>` */
+  /** `http://localhost:<port>` */
   readonly url: string;
   /** The realm's issuer, `<url>/realms/portcullis`. */
   readonly issuer: string;
@@ -60,6 +70,13 @@ export interface Keycloak {
   admin(method: string, path: string, body?: unknown): Promise<Response>;
   /** The password grant at the realm's token endpoint; throws unless 200. */
   passwordGrant(clientId: string, username: string, opts?: { secret?: string; scope?: string }): Promise<TokenResponse>;
+  /**
+   * A POST of the confidential `portcullis` client (HTTP Basic) to a realm endpoint under
+   * `protocol/openid-connect/` (`token`, `token/introspect`, …).
+   */
+  clientCall(endpoint: string, form: Record<string, string>): Promise<ClientAnswer>;
+  /** The user's live Keycloak sessions (admin REST API): session id to the client ids signed in through it. */
+  userSessions(userId: string): Promise<Map<string, string[]>>;
   /** The last lines of Keycloak's output (for failure messages). */
   logTail(lines?: number): string;
   /** Stops Keycloak (SIGTERM to its process group, SIGKILL after 60 s); keeps its data. */
@@ -115,7 +132,7 @@ export async function startKeycloak(opts: KeycloakOptions = {}): Promise<Keycloa
   const installed = installKeycloak();
   const home = makeHome(installed.home, opts.realmFile ?? REALM_FILE);
   const [port, managementPort] = [await freePort(), await freePort()];
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://localhost:${port}`;
   const issuer = `${url}/realms/${REALM.name}`;
   const timeoutMs = opts.startTimeoutMs ?? Number(process.env.KEYCLOAK_START_TIMEOUT_SEC ?? 600) * 1000;
   const output: string[] = [];
@@ -245,6 +262,19 @@ export async function startKeycloak(opts: KeycloakOptions = {}): Promise<Keycloa
       const res = await fetch(`${issuer}/protocol/openid-connect/token`, { method: 'POST', headers, body: form });
       if (res.status !== 200) throw new Error(`password grant for ${username} at ${clientId}: HTTP ${res.status}`);
       return (await res.json()) as TokenResponse;
+    },
+    async clientCall(endpoint, form) {
+      const res = await fetch(`${issuer}/protocol/openid-connect/${endpoint}`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${REALM.client.id}:${REALM.client.secret}`).toString('base64')}` },
+        body: new URLSearchParams(form),
+      });
+      const text = await res.text(); // the revocation endpoint answers 200 with no body
+      return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+    },
+    async userSessions(userId) {
+      const sessions = (await (await kc.admin('GET', `/users/${encodeURIComponent(userId)}/sessions`)).json()) as Array<{ id: string; clients: Record<string, string> }>;
+      return new Map(sessions.map((s) => [s.id, Object.values(s.clients)]));
     },
     logTail,
     stop,
