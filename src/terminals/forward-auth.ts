@@ -29,7 +29,7 @@ type HeaderBlock = Readonly<Record<string, string>>;
  */
 const blocks = new WeakMap<Identity, { plain?: HeaderBlock; withToken?: HeaderBlock }>();
 
-function answerBlock(identity: Identity, forwardToken: boolean): HeaderBlock {
+export function answerBlock(identity: Identity, forwardToken: boolean): HeaderBlock {
   let built = blocks.get(identity);
   if (built === undefined) blocks.set(identity, (built = {}));
   return (built[forwardToken ? 'withToken' : 'plain'] ??= {

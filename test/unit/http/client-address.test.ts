@@ -1,5 +1,5 @@
 import t from 'tap';
-import { clientAddress, plainIp } from '../../../src/http/client-address.js';
+import { addressMatcher, clientAddress, plainIp } from '../../../src/http/client-address.js';
 
 const none = { trustForwardedHeaders: false, trustedProxies: [] as string[] };
 const proxies = { trustForwardedHeaders: false, trustedProxies: ['10.0.0.0/8', 'fd00::/8', '192.0.2.7'] };
@@ -43,4 +43,19 @@ t.test('trust_forwarded_headers is one trusted hop: the right-most entry', async
   t.equal(clientAddress('203.0.113.1', '6.6.6.6, 198.51.100.4', oneHop).clientIp, '198.51.100.4');
   t.equal(clientAddress('203.0.113.1', undefined, oneHop).clientIp, '203.0.113.1');
   t.equal(clientAddress('203.0.113.1', 'garbage', oneHop).clientIp, '203.0.113.1');
+});
+
+t.test('address matches are remembered without changing an answer, past the memo size', async (t) => {
+  const check = addressMatcher(['10.0.0.0/8', '2001:db8::/32']);
+  for (let round = 0; round < 2; round += 1) {
+    for (let i = 0; i < 1500; i += 1) {
+      const inside = `10.0.${i >> 8}.${i & 255}`;
+      const outside = `11.0.${i >> 8}.${i & 255}`;
+      if (!check(inside) || check(outside)) t.fail(`round ${round}: ${inside} / ${outside}`);
+    }
+  }
+  t.ok(check('2001:db8::1'), 'IPv6 inside');
+  t.notOk(check('not an address'), 'text that is no address never matches');
+  t.notOk(addressMatcher([])('10.0.0.1'), 'an empty list matches nothing');
+  t.equal(clientAddress('::ffff:203.0.113.5', undefined, none).peerIp, clientAddress('::ffff:203.0.113.5', undefined, none).peerIp, 'a remembered peer address');
 });
