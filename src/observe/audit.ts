@@ -71,8 +71,11 @@ const RETRY_MS = 5_000;
 
 /** Cuts a path at its query string or fragment. */
 export function stripQuery(path: string): string {
-  const cut = path.search(/[?#]/);
-  return cut === -1 ? path : path.slice(0, cut);
+  for (let i = 0; i < path.length; i++) {
+    const code = path.charCodeAt(i);
+    if (code === 0x3f || code === 0x23) return path.slice(0, i);
+  }
+  return path;
 }
 
 /**
