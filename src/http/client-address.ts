@@ -34,6 +34,25 @@ type Check = (ip: string) => boolean;
 
 const compiled = new WeakMap<readonly string[], Check>();
 
+/** Answers remembered per address string: peers are few; a full memo starts over (bounded). */
+const MEMO_LIMIT = 1024;
+
+function remembered<T>(compute: (text: string) => T): (text: string) => T {
+  const memo = new Map<string, T>();
+  return (text) => {
+    let value = memo.get(text);
+    if (value === undefined) {
+      value = compute(text);
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      memo.set(text, value);
+    }
+    return value;
+  };
+}
+
+/** The socket's address as reported (its plain form, or as given when that is not an IP). */
+const peerAddress = remembered((socketIp) => plainIp(socketIp) || socketIp);
+
 /** `a.b.c.d` or IPv6 without `::ffff:`; `[v6]:port` and `v4:port` lose the port; '' if not an IP. */
 export function plainIp(text: string): string {
   let ip = text.trim();
@@ -44,8 +63,6 @@ export function plainIp(text: string): string {
   return isIP(ip) === 0 ? '' : ip;
 }
 
-const CHECKED_MAX = 1024;
-
 /** A matcher for IPs and CIDRs (both families); empty list matches nothing. */
 export function addressMatcher(entries: readonly string[]): Check {
   const list = new BlockList();
@@ -55,19 +72,12 @@ export function addressMatcher(entries: readonly string[]): Check {
     if (bits === undefined) list.addAddress(address, type);
     else list.addSubnet(address, Number(bits), type);
   }
-  // `BlockList.check` builds a SocketAddress per call; the peers asking are few (the proxies in
-  // front, the keep-alive clients), so answers are remembered, for addresses only and at most CHECKED_MAX of them.
-  const answers = new Map<string, boolean>();
-  return (ip) => {
-    let answer = answers.get(ip);
-    if (answer !== undefined) return answer;
+  if (entries.length === 0) return () => false;
+  // BlockList#check builds a SocketAddress per call; the answer for an address never changes.
+  return remembered((ip) => {
     const family = isIP(ip);
-    if (family === 0) return false;
-    answer = list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
-    if (answers.size >= CHECKED_MAX) answers.clear();
-    answers.set(ip, answer);
-    return answer;
-  };
+    return family !== 0 && list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
+  });
 }
 
 function trustedCheck(proxies: readonly string[]): Check {
@@ -85,7 +95,7 @@ function forwardedEntries(value: string | string[] | undefined): string[] {
 }
 
 export function clientAddress(socketIp: string, forwardedFor: string | string[] | undefined, trust: ForwardTrust): ClientAddress {
-  const peerIp = plainIp(socketIp) || socketIp;
+  const peerIp = peerAddress(socketIp);
   const isTrusted = trustedCheck(trust.trustedProxies);
   const trustedPeer = trust.trustForwardedHeaders || isTrusted(peerIp);
   if (!trustedPeer) return { clientIp: peerIp, peerIp, trustedPeer };

@@ -15,8 +15,11 @@ export function joinedHeader(value: string | string[] | undefined): string | und
 
 /** The first element of a comma-separated list header, trimmed; undefined when empty. */
 export function firstListItem(value: string | string[] | undefined): string | undefined {
-  const first = firstHeader(value)?.split(',')[0]?.trim();
-  return first === undefined || first === '' ? undefined : first;
+  const header = firstHeader(value);
+  if (header === undefined) return undefined;
+  const comma = header.indexOf(',');
+  const first = (comma === -1 ? header : header.slice(0, comma)).trim();
+  return first === '' ? undefined : first;
 }
 
 /** An IPv4 peer on a dual-stack socket (`::ffff:10.0.0.1`) as its plain IPv4 form. */

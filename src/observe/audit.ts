@@ -51,7 +51,8 @@ export interface AuditSink {
 export interface AuditDeps {
   onDrop: () => void;
   onError: (err: Error) => void;
-  now?: () => Date;
+  /** The clock (default Date.now). */
+  now?: () => Date | number;
   /** Queued lines before events are dropped (default 10000). */
   maxQueue?: number;
   /** How often a failed file sink retries its path (default RETRY_MS). */
@@ -70,34 +71,64 @@ const RETRY_MS = 5_000;
 
 /** Cuts a path at its query string or fragment. */
 export function stripQuery(path: string): string {
-  const cut = path.search(/[?#]/);
-  return cut === -1 ? path : path.slice(0, cut);
+  for (let i = 0; i < path.length; i++) {
+    const code = path.charCodeAt(i);
+    if (code === 0x3f || code === 0x23) return path.slice(0, i);
+  }
+  return path;
 }
 
-/** One audit line, keys in the documented order, terminated by a newline. */
-export function auditLine(e: AuditEvent, time: Date): string {
-  const line: Record<string, string | number | null> = {
-    time: time.toISOString(),
-    event: e.event,
-    request_id: e.request_id ?? null,
-    decision: e.decision ?? null,
-    reason: e.reason ?? null,
-    route: e.route ?? null,
-    method: e.method ?? null,
-    host: e.host ?? null,
-    path: e.path === undefined ? null : stripQuery(e.path),
-    client_ip: e.client_ip ?? null,
-    user: e.user ?? null,
-    issuer: e.issuer ?? null,
-    token: e.token ?? null,
-    jti: e.jti ?? null,
-    status: e.status ?? null,
-    duration_ms: e.duration_ms ?? null,
-    username: e.username ?? null,
-    requirement: e.requirement ?? null,
-  };
-  if (e.kind !== undefined) line.kind = e.kind;
-  return `${JSON.stringify(line)}\n`;
+/**
+ * A JSON string literal. A value without a character JSON escapes (quote, backslash, control
+ * characters) or a surrogate (a lone one is escaped) is quoted as it is; any other value goes
+ * through JSON.stringify, so the text is always what JSON.stringify would write.
+ */
+function jsonString(value: string): string {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x22 || code === 0x5c || (code >= 0xd800 && code <= 0xdfff)) return JSON.stringify(value);
+  }
+  return `"${value}"`;
+}
+
+function str(value: string | undefined): string {
+  return value === undefined ? 'null' : jsonString(value);
+}
+
+function num(value: number | undefined): string {
+  return value !== undefined && Number.isFinite(value) ? String(value) : 'null';
+}
+
+/** The ISO date-time up to the second, rebuilt once a second; the milliseconds are appended. */
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/** `Date#toISOString` of `ms` (milliseconds since the epoch). */
+export function isoTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, -4);
+    isoSecond = second;
+  }
+  const milli = ms - second * 1000;
+  return `${isoPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
+
+/**
+ * One audit line, keys in the documented order, terminated by a newline: the same text as
+ * `JSON.stringify` of the object with those keys, written directly.
+ */
+export function auditLine(e: AuditEvent, time: Date | number): string {
+  const kind = e.kind === undefined ? '' : `,"kind":${jsonString(e.kind)}`;
+  return (
+    `{"time":"${isoTime(typeof time === 'number' ? time : time.getTime())}","event":${jsonString(e.event)}` +
+    `,"request_id":${str(e.request_id)},"decision":${str(e.decision)},"reason":${str(e.reason)}` +
+    `,"route":${str(e.route)},"method":${str(e.method)},"host":${str(e.host)}` +
+    `,"path":${e.path === undefined ? 'null' : jsonString(stripQuery(e.path))},"client_ip":${str(e.client_ip)}` +
+    `,"user":${str(e.user)},"issuer":${str(e.issuer)},"token":${str(e.token)},"jti":${str(e.jti)}` +
+    `,"status":${num(e.status)},"duration_ms":${num(e.duration_ms)},"username":${str(e.username)}` +
+    `,"requirement":${str(e.requirement)}${kind}}\n`
+  );
 }
 
 export function createAuditSink(output: string, deps: AuditDeps): AuditSink {
@@ -109,7 +140,7 @@ export function createAuditSink(output: string, deps: AuditDeps): AuditSink {
   if (!Number.isInteger(maxQueue) || maxQueue < 1) {
     throw new TypeError('maxQueue must be a positive integer');
   }
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? Date.now;
 
   const queue: string[] = [];
   let stream: Writable;

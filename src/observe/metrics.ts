@@ -4,19 +4,19 @@
  *
  * Enforces:
  * - names, types and label sets exactly as docs/operations.md lists them; `reason` '' is recorded as `none`;
- * - bounded cardinality of `portcullis_token_requests_total`: at most `tokenSeriesLimit` distinct
- *   live (token, subject) pairs get their own series, later pairs fold into `token="other",
- *   subject="other"`; a token that did not verify is always `token="other", subject="unknown"`,
- *   so no label value ever comes from an unverified token;
- * - the series of a token whose `exp` has passed are removed and its slot freed, so the limit
- *   counts live tokens: a min-heap keyed by exp is swept when a token is admitted and when the
- *   registry is collected (a scrape, or the cluster primary asking a worker) — O(1) while
- *   nothing expired, never a scan per request;
+ * - bounded cardinality of `portcullis_token_requests_total` (at most `tokenSeriesLimit` live
+ *   tokens get their own series, never a label from an unverified token): token-series.ts;
+ * - the counters of every request (requests, per token, cache hits and misses) add to tally
+ *   slots (tally.ts), handed to prom-client when the registry is collected (a scrape, or the
+ *   cluster primary asking a worker), so a request pays no label hashing for them;
  * - `portcullis_jwks_last_success_timestamp_seconds{issuer}` is the time of the last
  *   successful key fetch (max over cluster workers);
  * - `status_class` is `1xx`..`5xx`, or `error` when there was no upstream status.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createTally, slotsByTriple } from './tally.js';
+import { checkLimit, createTokenSeries } from './token-series.js';
+import type { TokenResult, TokenSeries } from './token-series.js';
 
 export type RequestDecision = 'allowed' | 'denied' | 'public';
 
@@ -24,10 +24,7 @@ export interface Metrics {
   readonly registry: Registry;
   request(route: string, decision: RequestDecision, reason: string): void;
   /** `exp` (seconds since the epoch) lets the token's series go once it has expired. */
-  tokenRequest(
-    token: { fingerprint: string; subject: string; exp?: number } | undefined,
-    result: 'valid' | 'invalid',
-  ): void;
+  tokenRequest(token: TokenSeries | undefined, result: TokenResult): void;
   authDuration(decision: string, seconds: number): void;
   upstreamDuration(route: string, status: number, seconds: number): void;
   jwksRefresh(issuer: string, result: 'ok' | 'error', cause: string, keys: number): void;
@@ -59,76 +56,27 @@ export const UPSTREAM_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ] as const;
 
-const OTHER = 'other';
-const UNKNOWN_SUBJECT = 'unknown';
-
-function checkLimit(limit: number): number {
-  if (!Number.isInteger(limit) || limit < 0) {
-    throw new TypeError('tokenSeriesLimit must be a non-negative integer');
-  }
-  return limit;
-}
-
 export function statusClass(status: number): string {
   return Number.isInteger(status) && status >= 100 && status <= 599
     ? `${Math.floor(status / 100)}xx`
     : 'error';
 }
 
-/** An admitted pair's series labels and when its token expires. */
-interface Admitted {
-  readonly token: string;
-  readonly subject: string;
-  readonly expSec: number;
-}
-
-/** A binary min-heap of (expSec, key): the next token to expire is always on top. */
-function createExpiryHeap() {
-  const heap: Array<{ expSec: number; key: string }> = [];
-  const swap = (i: number, j: number): void => {
-    [heap[i], heap[j]] = [heap[j]!, heap[i]!];
-  };
-  return {
-    push(entry: { expSec: number; key: string }): void {
-      heap.push(entry);
-      for (let i = heap.length - 1; i > 0; ) {
-        const parent = (i - 1) >> 1;
-        if (heap[parent]!.expSec <= heap[i]!.expSec) break;
-        swap(i, parent);
-        i = parent;
-      }
-    },
-    peek: () => heap[0],
-    pop(): void {
-      const last = heap.pop();
-      if (heap.length === 0 || last === undefined) return;
-      heap[0] = last;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let min = i;
-        if (l < heap.length && heap[l]!.expSec < heap[min]!.expSec) min = l;
-        if (r < heap.length && heap[r]!.expSec < heap[min]!.expSec) min = r;
-        if (min === i) break;
-        swap(i, min);
-        i = min;
-      }
-    },
-  };
-}
-
 export function createMetrics(opts: MetricsOptions): Metrics {
-  let tokenSeriesLimit = checkLimit(opts.tokenSeriesLimit);
+  checkLimit(opts.tokenSeriesLimit);
   const now = opts.now ?? Date.now;
   const registry = new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
-  const requests = new Counter({
+  new Counter({
     name: 'portcullis_requests_total',
     help: 'Requests decided, by route, decision (allowed, denied, public) and reason code.',
     labelNames: ['route', 'decision', 'reason'] as const,
     registers,
+    collect() {
+      requestTally.flush(this);
+    },
   });
   const tokenRequests = new Counter({
     name: 'portcullis_token_requests_total',
@@ -136,7 +84,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     labelNames: ['token', 'subject', 'result'] as const,
     registers,
     collect() {
-      sweepExpired();
+      tokenSeries.collect();
     },
   });
   const authDuration = new Histogram({
@@ -173,15 +121,21 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     aggregator: 'min',
     registers,
   });
-  const cacheHits = new Counter({
+  new Counter({
     name: 'portcullis_verified_token_cache_hits_total',
     help: 'Verified-token cache hits.',
     registers,
+    collect() {
+      hitTally.flush(this);
+    },
   });
-  const cacheMisses = new Counter({
+  new Counter({
     name: 'portcullis_verified_token_cache_misses_total',
     help: 'Verified-token cache misses.',
     registers,
+    collect() {
+      missTally.flush(this);
+    },
   });
   const logins = new Counter({
     name: 'portcullis_logins_total',
@@ -206,47 +160,20 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     registers,
   });
 
-  /** Admitted (token, subject) pairs in admission order, keyed `fingerprint \0 subject`. */
-  const admitted = new Map<string, Admitted>();
-  /** Expiry of every admitted pair; entries of pairs removed otherwise are skipped when popped. */
-  const expiries = createExpiryHeap();
-
-  function forget(key: string, labels: Admitted): void {
-    admitted.delete(key);
-    tokenRequests.remove({ token: labels.token, subject: labels.subject, result: 'valid' });
-    tokenRequests.remove({ token: labels.token, subject: labels.subject, result: 'invalid' });
-  }
-
-  /** Removes the series of every admitted token whose exp has passed. */
-  function sweepExpired(): void {
-    const nowSec = now() / 1000;
-    for (let top = expiries.peek(); top !== undefined && top.expSec <= nowSec; top = expiries.peek()) {
-      expiries.pop();
-      const labels = admitted.get(top.key);
-      if (labels !== undefined && labels.expSec === top.expSec) forget(top.key, labels);
-    }
-  }
-
-  function tokenLabels(token: { fingerprint: string; subject: string; exp?: number } | undefined) {
-    if (token === undefined) return { token: OTHER, subject: UNKNOWN_SUBJECT };
-    const key = `${token.fingerprint}\0${token.subject}`;
-    if (admitted.has(key)) return { token: token.fingerprint, subject: token.subject };
-    sweepExpired();
-    if (admitted.size >= tokenSeriesLimit) return { token: OTHER, subject: OTHER };
-    const expSec = token.exp ?? Number.POSITIVE_INFINITY;
-    admitted.set(key, { token: token.fingerprint, subject: token.subject, expSec });
-    if (Number.isFinite(expSec)) expiries.push({ expSec, key });
-    return { token: token.fingerprint, subject: token.subject };
-  }
+  const requestTally = createTally<'route' | 'decision' | 'reason'>();
+  const requestSlot = slotsByTriple(requestTally, (route, decision, reason) => ({ route, decision, reason: reason === '' ? 'none' : reason }));
+  const hitTally = createTally<never>();
+  const hits = hitTally.slot({});
+  const missTally = createTally<never>();
+  const misses = missTally.slot({});
+  const tokenSeries = createTokenSeries(tokenRequests, { limit: opts.tokenSeriesLimit, now });
 
   return {
     registry,
     request(route, decision, reason) {
-      requests.inc({ route, decision, reason: reason === '' ? 'none' : reason });
+      requestSlot(route, decision, reason).n += 1;
     },
-    tokenRequest(token, result) {
-      tokenRequests.inc({ ...tokenLabels(token), result });
-    },
+    tokenRequest: (token, result) => tokenSeries.count(token, result),
     authDuration(decision, seconds) {
       authDuration.observe({ decision }, seconds);
     },
@@ -258,8 +185,12 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       jwksKeys.set({ issuer }, keys);
       if (result === 'ok') jwksLastSuccess.set({ issuer }, now() / 1000);
     },
-    cacheHit: () => cacheHits.inc(),
-    cacheMiss: () => cacheMisses.inc(),
+    cacheHit: () => {
+      hits.n += 1;
+    },
+    cacheMiss: () => {
+      misses.n += 1;
+    },
     login(kind, result) {
       logins.inc({ kind, result });
     },
@@ -268,19 +199,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     },
     auditDropped: () => auditDropped.inc(),
     auditWriteError: () => auditWriteErrors.inc(),
-    setTokenSeriesLimit(limit) {
-      tokenSeriesLimit = checkLimit(limit);
-      // Keep the pairs admitted first; drop the series of the rest so cardinality follows
-      // the new limit at once. Their later requests fold into "other".
-      let kept = 0;
-      for (const [key, labels] of admitted) {
-        if (kept < tokenSeriesLimit) {
-          kept += 1;
-          continue;
-        }
-        forget(key, labels);
-      }
-    },
+    setTokenSeriesLimit: (limit) => tokenSeries.setLimit(limit),
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },

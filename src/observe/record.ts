@@ -29,10 +29,10 @@ export function recordDecision(
   rec.metrics.authDuration(decision.outcome, authSeconds);
 
   const token = decision.outcome === 'public' ? undefined : decision.token;
+  const identity = decision.outcome === 'public' ? undefined : decision.identity;
   if (token) {
     if (token.subject !== undefined) {
-      const exp = decision.outcome === 'public' ? undefined : decision.identity?.exp;
-      rec.metrics.tokenRequest({ fingerprint: token.fingerprint, subject: token.subject, ...(exp !== undefined ? { exp } : {}) }, 'valid');
+      rec.metrics.tokenRequest({ fingerprint: token.fingerprint, subject: token.subject, exp: identity?.exp }, 'valid');
     } else {
       rec.metrics.tokenRequest(undefined, 'invalid');
     }
@@ -41,25 +41,25 @@ export function recordDecision(
   }
 
   if (decision.outcome === 'denied' || auditAllowed) {
-    const identity = decision.outcome === 'public' ? undefined : decision.identity;
+    // One object of a fixed shape; absent fields are undefined (written as null).
     rec.audit.write({
       event: 'access',
       request_id: info.requestId,
       decision: decision.outcome,
-      ...(reason ? { reason } : {}),
+      reason: reason === '' ? undefined : reason,
       route: routeName,
       method: info.method,
       host: info.host,
       path: info.path,
       client_ip: info.clientIp,
-      ...(identity ? { user: identity.user } : {}),
-      ...(identity?.username !== undefined ? { username: identity.username } : {}),
-      ...(token?.issuer ?? identity?.issuer ? { issuer: token?.issuer ?? identity?.issuer } : {}),
-      ...(token ? { token: token.fingerprint } : {}),
-      ...(token?.jti ? { jti: token.jti } : {}),
+      user: identity?.user,
+      username: identity?.username,
+      issuer: (token?.issuer ?? identity?.issuer) || undefined,
+      token: token?.fingerprint,
+      jti: token?.jti || undefined,
       status,
       duration_ms: Math.round(totalMs * 1000) / 1000,
-      ...(decision.outcome === 'denied' && decision.requirement !== undefined ? { requirement: decision.requirement } : {}),
+      requirement: decision.outcome === 'denied' ? decision.requirement : undefined,
     });
   }
 }

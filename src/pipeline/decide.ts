@@ -63,10 +63,11 @@ function pluginReason(err: unknown): { reason: Reason; detail: string } {
   return { reason: 'internal_error', detail: 'plug-in failed' };
 }
 
-export async function decide(req: AuthRequest, ctx: PipelineContext): Promise<Decision> {
+/** Not itself async: the decision is decideForRoute's promise, without one more around it. */
+export function decide(req: AuthRequest, ctx: PipelineContext): Promise<Decision> {
   const selected = ctx.routes.match(req.host, req.path, req.method);
-  if (selected.kind === 'none') return { outcome: 'denied', route: undefined, reason: 'not_found' };
-  if (selected.kind === 'method') return { outcome: 'denied', route: undefined, reason: 'method_not_allowed', allow: selected.allow };
+  if (selected.kind === 'none') return Promise.resolve({ outcome: 'denied', route: undefined, reason: 'not_found' });
+  if (selected.kind === 'method') return Promise.resolve({ outcome: 'denied', route: undefined, reason: 'method_not_allowed', allow: selected.allow });
   return decideForRoute(req, ctx, selected.route);
 }
 

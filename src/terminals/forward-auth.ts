@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readForwardedRequest } from '../http/forwarded-request.js';
 import { withoutOwnCookies } from '../identity/own-credentials.js';
+import type { Identity } from '../identity/types.js';
 import { decide } from '../pipeline/decide.js';
 import { identityHeaders } from '../proxy/upstream-headers.js';
 import { refuseWith, reject, settle } from './settle.js';
@@ -16,16 +17,40 @@ import type { Exchange, Granted } from './settle.js';
 /** Longest forward-auth cache lifetime; always bounded by the token's own exp. */
 const FORWARD_AUTH_MAX_AGE_SEC = 60;
 
+/** `Cache-Control` by the seconds left (index), 0 to the maximum. */
+const CACHE_CONTROL = Array.from({ length: FORWARD_AUTH_MAX_AGE_SEC + 1 }, (_, ttl) => (ttl > 0 ? `private, max-age=${ttl}` : 'no-store'));
+
+type HeaderBlock = Readonly<Record<string, string>>;
+
+/**
+ * The answer header block of an identity (`x-request-id` and `cache-control` left to fill in),
+ * built once: a cached verdict's identity is the same object on every hit, so a hit copies
+ * the block instead of deriving the identity headers again. Goes with the identity.
+ */
+const blocks = new WeakMap<Identity, { plain?: HeaderBlock; withToken?: HeaderBlock }>();
+
+export function answerBlock(identity: Identity, forwardToken: boolean): HeaderBlock {
+  let built = blocks.get(identity);
+  if (built === undefined) blocks.set(identity, (built = {}));
+  return (built[forwardToken ? 'withToken' : 'plain'] ??= {
+    'x-request-id': '',
+    'content-length': '0',
+    ...identityHeaders(identity, { forwardToken, tokenHeader: 'x-auth-request-access-token' }),
+    'cache-control': '',
+  });
+}
+
 function answerHeaders(granted: Granted, x: Exchange, cookie: string | undefined): Record<string, string> {
-  const headers: Record<string, string> = { 'x-request-id': x.info.requestId, 'content-length': '0' };
+  let headers: Record<string, string>;
   if (granted.outcome === 'allowed' && granted.identity) {
-    const forwardToken = granted.route.forwardToken;
-    Object.assign(headers, identityHeaders(granted.identity, { forwardToken, tokenHeader: 'x-auth-request-access-token' }));
+    headers = { ...answerBlock(granted.identity, granted.route.forwardToken) };
+    headers['x-request-id'] = x.info.requestId;
     const exp = granted.identity.exp;
     const ttl = exp === undefined ? FORWARD_AUTH_MAX_AGE_SEC : Math.min(FORWARD_AUTH_MAX_AGE_SEC, Math.floor(exp - Date.now() / 1000));
-    headers['cache-control'] = ttl > 0 ? `private, max-age=${ttl}` : 'no-store';
+    headers['cache-control'] = ttl > 0 ? CACHE_CONTROL[ttl]! : 'no-store';
   } else {
-    headers['cache-control'] = granted.outcome === 'public' ? `private, max-age=${FORWARD_AUTH_MAX_AGE_SEC}` : 'no-store';
+    const cacheControl = granted.outcome === 'public' ? CACHE_CONTROL[FORWARD_AUTH_MAX_AGE_SEC]! : 'no-store';
+    headers = { 'x-request-id': x.info.requestId, 'content-length': '0', 'cache-control': cacheControl };
   }
   // The request's cookies without portcullis' own: Traefik (authResponseHeaders) and Envoy
   // (allowed_upstream_headers) put this Cookie header on the request before the application.

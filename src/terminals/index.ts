@@ -28,14 +28,18 @@ export function createHandlers(deps: HandlerDeps): {
   onRequest(req: IncomingMessage, res: ServerResponse): void;
   onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 } {
-  async function handle(req: IncomingMessage, res: ServerResponse, state: RuntimeState): Promise<void> {
+  /** `seen` learns the request id, for the answer to a request that failed. */
+  async function handle(req: IncomingMessage, res: ServerResponse, state: RuntimeState, seen: { requestId: string }): Promise<void> {
     const start = process.hrtime.bigint();
     const read = readRequestInfo(req, state.config);
     const x = { deps, state, info: read.info, start };
-    res.setHeader('x-request-id', x.info.requestId);
+    seen.requestId = x.info.requestId;
+    // Refusals and the forward-auth answers name their X-Request-Id themselves: setting it here
+    // first would send every header of theirs through setHeader.
     if (!read.ok) return reject(x, read.reason, refuseWith(res, x, req.method));
     const { path } = x.info;
     if (path === state.config.forwardAuth.path) return forwardAuth(req, res, x);
+    res.setHeader('x-request-id', x.info.requestId);
     if (path === USERINFO_PATH) return userinfo(req, res, x);
     if (deps.login && state.config.login && (await deps.login.route(req, res, x.info, state))) return;
     return proxied(req, res, x);
@@ -50,14 +54,20 @@ export function createHandlers(deps: HandlerDeps): {
   return {
     onRequest(req, res) {
       const lease = deps.states.acquire();
-      handle(req, res, lease.state)
-        .catch((err: unknown) => {
-          const requestId = String(res.getHeader('x-request-id') ?? '');
-          const code = (err as { code?: string } | null)?.code ?? 'ERR_INTERNAL';
-          deps.log.requestFailed({ requestId, method: req.method ?? '', path: req.url ?? '', code });
-          sendError(res, 'internal_error', { requestId });
-        })
-        .finally(() => lease.release());
+      const seen = { requestId: '' };
+      handle(req, res, lease.state, seen).then(
+        () => lease.release(),
+        (err: unknown) => {
+          try {
+            const { requestId } = seen;
+            const code = (err as { code?: string } | null)?.code ?? 'ERR_INTERNAL';
+            deps.log.requestFailed({ requestId, method: req.method ?? '', path: req.url ?? '', code });
+            sendError(res, 'internal_error', { requestId });
+          } finally {
+            lease.release();
+          }
+        },
+      );
     },
     onUpgrade(req, socket, head) {
       socket.on('error', () => socket.destroy());

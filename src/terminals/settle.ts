@@ -112,7 +112,9 @@ export async function settle(
 ): Promise<void> {
   const authMs = elapsedMs(x.start);
   if (decision.outcome === 'denied') return record(x, decision, refuse(decision.reason, decision.allow), authMs);
-  const answered = await answer(decision);
+  const answering = answer(decision);
+  // A terminal that answers at once (forward-auth) costs no extra turn of the microtask queue.
+  const answered = answering instanceof Promise ? await answering : answering;
   if (answered === undefined) return;
   if (typeof answered === 'number') return record(x, decision, answered, authMs);
   record(x, deniedAfter(decision, answered.refuse), refuse(answered.refuse), authMs);

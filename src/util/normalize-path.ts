@@ -45,7 +45,7 @@ export function normalizeTarget(rawTarget: string): NormalizedTarget {
   const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
   const query = queryAt === -1 ? '' : target.slice(queryAt);
 
-  const decoded = decodeUnreserved(rawPath);
+  const decoded = needsDecoding(rawPath) ? decodeUnreserved(rawPath) : rawPath;
   if (decoded === undefined) return REFUSED;
   const path = removeDotSegments(decoded);
   if (path === undefined) return REFUSED;
@@ -59,6 +59,15 @@ function isWireText(text: string): boolean {
     if (code <= 0x20 || code === 0x7f || code > 0xff) return false;
   }
   return true;
+}
+
+/** Whether decodeUnreserved would change or refuse the path: an escape, `\\`, `;` or a byte above 0x7F. */
+function needsDecoding(rawPath: string): boolean {
+  for (let i = 0; i < rawPath.length; i++) {
+    const code = rawPath.charCodeAt(i);
+    if (code === 0x25 || code === 0x5c || code === 0x3b || code > 0x7f) return true;
+  }
+  return false;
 }
 
 function isUnreserved(code: number): boolean {
@@ -110,6 +119,8 @@ function decodeUnreserved(rawPath: string): string | undefined {
 
 /** Collapses empty segments and resolves `.`/`..`; undefined when the path climbs above `/`. */
 function removeDotSegments(path: string): string | undefined {
+  // Without an empty or a dot segment there is nothing to remove.
+  if (!path.includes('//') && !path.includes('/.')) return path;
   // The path starts with '/': drop it so that every element is a real segment.
   const segments = path.slice(1).split('/');
   const kept: string[] = [];

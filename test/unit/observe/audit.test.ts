@@ -250,3 +250,30 @@ void t.test('invalid arguments are refused at creation', (t) => {
   t.throws(() => createAuditSink('/tmp/x.log', { ...deps, maxQueue: 0 }), { name: 'TypeError', message: 'maxQueue must be a positive integer' }, 'empty queue');
   t.end();
 });
+
+void t.test('the line is the text JSON.stringify writes, hostile values included', (t) => {
+  const hostile = ['plain', 'quote"in', 'back\\slash', 'new\nline', 'nul\u0000', 'tab\t', 'del\u007f', 'line\u2028sep', 'caf\u00e9', 'emoji \u{1f600}', 'lone \ud800 high', 'lone \udc00 low', '</script>', ''];
+  for (const [i, value] of hostile.entries()) {
+    const event: AuditEvent = { event: 'access', request_id: value, route: value, host: value, path: `/${value}`, user: value, username: value, issuer: value, jti: value, requirement: value, kind: value, status: 200, duration_ms: 0.125 };
+    const expected = `${JSON.stringify({
+      time: FIXED.toISOString(), event: 'access', request_id: value, decision: null, reason: null, route: value, method: null, host: value,
+      path: stripQuery(`/${value}`), client_ip: null, user: value, issuer: value, token: null, jti: value, status: 200, duration_ms: 0.125,
+      username: value, requirement: value, kind: value,
+    })}\n`;
+    t.equal(auditLine(event, FIXED), expected, `hostile value #${i}`);
+  }
+  for (const n of [0, -0, 1.5, 1e21, 1e-7, Number.NaN, Number.POSITIVE_INFINITY]) {
+    const line = auditLine({ event: 'access', status: n, duration_ms: n }, FIXED);
+    t.match(line, `"status":${JSON.stringify(n)},"duration_ms":${JSON.stringify(n)},`, `number ${n}`);
+  }
+  t.end();
+});
+
+void t.test('the time is Date#toISOString, across second boundaries', (t) => {
+  const base = Date.UTC(2025, 0, 2, 3, 4, 5);
+  for (const ms of [base, base + 7, base + 42, base + 999, base + 1000, base + 1001, base - 1, 0, Date.UTC(10000, 0, 1, 0, 0, 0, 5)]) {
+    const line = auditLine({ event: 'access' }, ms);
+    t.equal((JSON.parse(line) as { time: string }).time, new Date(ms).toISOString(), new Date(ms).toISOString());
+  }
+  t.end();
+});
