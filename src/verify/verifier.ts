@@ -94,7 +94,7 @@ export function createVerifier(
     if (!claims.ok) return { ...claims, fingerprint };
 
     // Every verdict of an issuer shares the configured copy of its URL, not one parsed per token.
-    const payload = jws.payload.iss === issuer.issuer ? { ...jws.payload, iss: issuer.issuer } : jws.payload;
+    const payload = issuer.issuer !== undefined && jws.payload.iss === issuer.issuer ? { ...jws.payload, iss: issuer.issuer } : jws.payload;
     // Cached verdicts are shared between requests: nothing downstream may alter their claims.
     const verified: VerifiedToken = { issuer: issuer.name, claims: payload, exp: claims.exp, kid: jws.kid };
     const verdict: CachedVerdict = deepFreeze({ ok: true, token: verified, cached: true, fingerprint, compact: flatCopy(token) });
