@@ -93,10 +93,8 @@ export function createVerifier(
     const claims = await checkSigned(jws, issuer, stores.get(issuer.name), issuer, now());
     if (!claims.ok) return { ...claims, fingerprint };
 
-    // Every verdict of an issuer shares the configured copy of its URL, not one parsed per token.
-    const payload = issuer.issuer !== undefined && jws.payload.iss === issuer.issuer ? { ...jws.payload, iss: issuer.issuer } : jws.payload;
     // Cached verdicts are shared between requests: nothing downstream may alter their claims.
-    const verified: VerifiedToken = { issuer: issuer.name, claims: payload, exp: claims.exp, kid: jws.kid };
+    const verified: VerifiedToken = { issuer: issuer.name, claims: jws.payload, exp: claims.exp, kid: jws.kid };
     const verdict: CachedVerdict = deepFreeze({ ok: true, token: verified, cached: true, fingerprint, compact: flatCopy(token) });
     cache.set(verdict);
     return { ok: true, token: verified, cached: false, fingerprint, compact: verdict.compact };
