@@ -11,7 +11,7 @@
  * slice of a request header (a slice would keep the whole header alive); the verdict carries
  * the token's fingerprint, hashed once when it was verified. The token is never logged.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { VerifiedToken } from './types.js';
 
 /** A verdict as the cache hands it back on every hit: built once, frozen, shared. */
@@ -32,13 +32,12 @@ export interface TokenCache {
   clear(): void;
 }
 
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-/** The first 12 hex chars of the SHA-256 of the token (metric label, audit field). */
+/**
+ * The first 12 hex chars of the SHA-256 of the token's UTF-8 bytes (metric label, audit field).
+ * One-shot `crypto.hash` (Node ≥ 20.12): about half the cost of a `createHash` object.
+ */
 export function tokenFingerprint(token: string): string {
-  return sha256Hex(token).slice(0, 12);
+  return hash('sha256', token, 'hex').slice(0, 12);
 }
 
 /**
