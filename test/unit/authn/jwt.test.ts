@@ -1,23 +1,15 @@
 import t from 'tap';
 import { createJwtAuthenticator } from '../../../src/authn/jwt.js';
-import type { IssuerConfig } from '../../../src/config/types.js';
 import { createKeyStore, createVerifier, tokenFingerprint } from '../../../src/verify/index.js';
+import { issuerFor, startJwksServer } from '../../support/jwks-server.js';
 import { NOW_MS, NOW_SEC, forge, hmacSigner } from '../../support/tokens.js';
 
 const secret = 's'.repeat(32);
 const ISS = 'https://hs.example.com';
-const issuer: IssuerConfig = {
-  name: 'hs',
-  issuer: ISS,
-  jwksUri: undefined,
-  audiences: ['api'],
-  algorithms: ['HS256'],
-  clockSkewSec: 30,
-  jwks: { refreshIntervalMs: 600_000, minRefreshIntervalMs: 30_000, timeoutMs: 2_000, maxStaleMs: 86_400_000 },
-  claims: { user: 'sub', email: 'email', username: 'preferred_username', groups: 'groups', roles: ['realm_access.roles'] },
-  secret,
-  allowHttp: false,
-};
+// A secret issuer: its key store never fetches; the server only supplies issuerFor's defaults.
+const server = await startJwksServer([]);
+t.teardown(() => server.close());
+const issuer = issuerFor(server, { name: 'hs', issuer: ISS, algorithms: ['HS256'], secret });
 const store = createKeyStore(issuer);
 const authenticator = createJwtAuthenticator(createVerifier([issuer], new Map([[issuer.name, store]]), { cacheSize: 10, now: () => NOW_MS }), [issuer]);
 const token = (claims: Record<string, unknown>): string =>
