@@ -29,8 +29,9 @@ export interface JwtAuthenticator {
 
 export function createJwtAuthenticator(verifier: Verifier, issuers: readonly IssuerConfig[]): JwtAuthenticator {
   const byName = new Map(issuers.map((i) => [i.name, i]));
-  // A cached verdict is the same object on every hit: its identity is mapped once.
-  const identities = new WeakMap<VerifiedToken, Identity>();
+  // A cached verdict is the same object on every hit: its outcome (identity mapped from the
+  // claims, or the refusal of a token without a user) is built once and shared by its hits.
+  const outcomes = new WeakMap<VerifiedToken, Exclude<JwtOutcome, { kind: 'none' }>>();
   return {
     async authenticate(token) {
       if (token === undefined) return { kind: 'none' };
@@ -41,16 +42,20 @@ export function createJwtAuthenticator(verifier: Verifier, issuers: readonly Iss
           ? { kind: 'denied', reason: result.reason, fingerprint }
           : { kind: 'denied', reason: result.reason, fingerprint, detail: result.detail };
       }
-      let identity = identities.get(result.token);
-      if (identity === undefined) {
+      let outcome = outcomes.get(result.token);
+      if (outcome === undefined) {
         const issuer = byName.get(result.token.issuer);
         if (!issuer) return { kind: 'denied', reason: 'untrusted_issuer', fingerprint };
         const iss = typeof result.token.claims.iss === 'string' ? result.token.claims.iss : issuer.issuer;
-        identity = identityFromClaims(result.token.claims, issuer.claims, iss, token);
-        identities.set(result.token, identity);
+        // `compact`, not `token`: the request's string may be a slice that keeps its header alive.
+        const identity = identityFromClaims(result.token.claims, issuer.claims, iss, result.compact);
+        outcome =
+          identity.user === ''
+            ? { kind: 'denied', reason: 'missing_claim', fingerprint, detail: 'user claim missing' }
+            : { kind: 'identity', identity, fingerprint, cached: true, issuerName: result.token.issuer };
+        outcomes.set(result.token, outcome);
       }
-      if (identity.user === '') return { kind: 'denied', reason: 'missing_claim', fingerprint, detail: 'user claim missing' };
-      return { kind: 'identity', identity, fingerprint, cached: result.cached, issuerName: result.token.issuer };
+      return outcome.kind === 'identity' && !result.cached ? { ...outcome, cached: false } : outcome;
     },
   };
 }

@@ -1,52 +1,77 @@
 /**
  * The verified-token cache and token fingerprints.
  *
- * Enforces: entries are keyed by the SHA-256 of the exact token string; a hit counts only
- * while `exp` is still ahead. A cache belongs to one verifier, which belongs to one runtime
- * state: a reload builds a new, empty one, so a verdict is never reused under other
- * requirements (issuer, audiences, algorithms, clock skew). Entries live until `exp`
- * (LRU-bounded, on the injected clock). The raw token is never stored or logged.
+ * Enforces: an entry is found only by the exact token string (a `Map` keyed by the token
+ * itself: the engine's string hash picks the bucket and a full string comparison decides, so
+ * two tokens never share a verdict, and a hit costs no cryptographic hash); a hit counts only
+ * while `exp` is still ahead on the injected clock; at most `max` entries, the least recently
+ * used evicted first. A cache belongs to one verifier, which belongs to one runtime state: a
+ * reload builds a new, empty one, so a verdict is never reused under other requirements
+ * (issuer, audiences, algorithms, clock skew). The key is a flat copy of the token, never a
+ * slice of a request header (a slice would keep the whole header alive); the verdict carries
+ * the token's fingerprint, hashed once when it was verified. The token is never logged.
  */
-import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import { hash } from 'node:crypto';
 import type { VerifiedToken } from './types.js';
 
-/** Entries are keyed by `sha256Hex(token)`, computed once per request by the caller. */
+/** A verdict as the cache hands it back on every hit: built once, frozen, shared. */
+export interface CachedVerdict {
+  readonly ok: true;
+  readonly token: VerifiedToken;
+  readonly cached: true;
+  readonly fingerprint: string;
+  /** The token string the verdict is for: a flat copy (also the cache key). */
+  readonly compact: string;
+}
+
 export interface TokenCache {
-  get(digest: string): VerifiedToken | undefined;
-  set(digest: string, verified: VerifiedToken): void;
+  /** The verdict for exactly `token`, while its `exp` is ahead. */
+  get(token: string): CachedVerdict | undefined;
+  /** `verdict.compact` is the key. A verdict already past its `exp` is not stored. */
+  set(verdict: CachedVerdict): void;
   clear(): void;
 }
 
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+/**
+ * The first 12 hex chars of the SHA-256 of the token's UTF-8 bytes (metric label, audit field).
+ * One-shot `crypto.hash` (Node ≥ 20.12): about half the cost of a `createHash` object.
+ */
+export function tokenFingerprint(token: string): string {
+  return hash('sha256', token, 'hex').slice(0, 12);
 }
 
-/** The first 12 hex chars of the SHA-256 of the token (metric label, audit field). */
-export function tokenFingerprint(token: string): string {
-  return sha256Hex(token).slice(0, 12);
+/**
+ * A copy of `text` that holds only its own characters. A substring (the token cut out of an
+ * `Authorization` header) may share the parent string's storage and keep all of it alive.
+ */
+export function flatCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
+
+const NO_CACHE: TokenCache = { get: () => undefined, set: () => undefined, clear: () => undefined };
 
 export function createTokenCache(opts: { max: number; now: () => number }): TokenCache {
-  if (opts.max < 1) return { get: () => undefined, set: () => undefined, clear: () => undefined };
-  const { now } = opts;
-  const lru = new LRUCache<string, VerifiedToken>({ max: opts.max, perf: { now }, ttlResolution: 0 });
+  if (opts.max < 1) return NO_CACHE;
+  const { max, now } = opts;
+  // A Map iterates in insertion order: re-inserting on a hit keeps the least recently used first.
+  const entries = new Map<string, CachedVerdict>();
   return {
-    get(key) {
-      const token = lru.get(key);
-      if (token === undefined) return undefined;
-      if (token.exp * 1000 <= now()) {
-        lru.delete(key);
-        return undefined;
-      }
-      return token;
+    get(token) {
+      const verdict = entries.get(token);
+      if (verdict === undefined) return undefined;
+      entries.delete(token);
+      if (verdict.token.exp * 1000 <= now()) return undefined;
+      // Re-keyed by the stored flat copy, never by the caller's string.
+      entries.set(verdict.compact, verdict);
+      return verdict;
     },
-    set(key, verified) {
-      const ttl = Math.floor(verified.exp * 1000 - now());
+    set(verdict) {
       // Within the clock skew a token can verify after its exp; such a token is not cached.
-      if (ttl < 1) return;
-      lru.set(key, verified, { ttl });
+      if (verdict.token.exp * 1000 - now() < 1) return;
+      entries.delete(verdict.compact);
+      if (entries.size >= max) entries.delete(entries.keys().next().value as string);
+      entries.set(verdict.compact, verdict);
     },
-    clear: () => lru.clear(),
+    clear: () => entries.clear(),
   };
 }

@@ -28,9 +28,14 @@ export interface VerifiedToken {
   readonly kid: string | undefined;
 }
 
-/** `fingerprint`: the first 12 hex chars (docs/operations.md) of the token's SHA-256 (hashed once, shared with the cache key). */
+/**
+ * `fingerprint`: the first 12 hex chars (docs/operations.md) of the token's SHA-256, hashed
+ * once per verdict (a cache hit carries the one it was verified with). `compact`: the token
+ * string as a flat copy that holds no request header alive (the cache key of the verdict).
+ * A cache hit is the same frozen object on every request.
+ */
 export type VerifyResult =
-  | { readonly ok: true; readonly token: VerifiedToken; readonly cached: boolean; readonly fingerprint: string }
+  | { readonly ok: true; readonly token: VerifiedToken; readonly cached: boolean; readonly fingerprint: string; readonly compact: string }
   | { readonly ok: false; readonly reason: TokenReason; readonly detail?: string; readonly fingerprint: string };
 
 export type { JwksSettings };

@@ -17,7 +17,8 @@ import type { ClaimRequirements, ClaimsResult } from './claims.js';
 import { ACCESS_TOKEN, parseCompact, verifySignature } from './jws.js';
 import type { ParsedJws } from './jws.js';
 import type { KeyStore } from './key-store.js';
-import { createTokenCache, sha256Hex } from './token-cache.js';
+import { createTokenCache, flatCopy, tokenFingerprint } from './token-cache.js';
+import type { CachedVerdict } from './token-cache.js';
 import type { VerifiedToken, VerifyResult } from './types.js';
 
 export interface Verifier {
@@ -76,14 +77,14 @@ export function createVerifier(
   const cache = createTokenCache({ max: opts.cacheSize, now });
 
   async function verify(token: string): Promise<VerifyResult> {
-    const digest = sha256Hex(token);
-    const fingerprint = digest.slice(0, 12);
-    if (token.length > profile.maxLength) return deny('malformed', 'token too long', fingerprint);
-    const hit = cache.get(digest);
+    if (token.length > profile.maxLength) return deny('malformed', 'token too long', tokenFingerprint(token));
+    const hit = cache.get(token);
     // A verdict stands only while its key is still published (a key the IdP withdrew, or keys
     // dropped after max_stale, end the cached verdicts made with them).
-    if (hit !== undefined && stores.get(hit.issuer)?.holds(hit.kid) === true) return { ok: true, token: hit, cached: true, fingerprint };
+    if (hit !== undefined && stores.get(hit.token.issuer)?.holds(hit.token.kid) === true) return hit;
 
+    // Hashed once per verdict: a hit carries the fingerprint it was verified with.
+    const fingerprint = tokenFingerprint(token);
     const parsed = parseCompact(token, profile);
     if (!parsed.ok) return deny('malformed', parsed.detail, fingerprint);
     const { jws } = parsed;
@@ -93,9 +94,10 @@ export function createVerifier(
     if (!claims.ok) return { ...claims, fingerprint };
 
     // Cached verdicts are shared between requests: nothing downstream may alter their claims.
-    const verified: VerifiedToken = deepFreeze({ issuer: issuer.name, claims: jws.payload, exp: claims.exp, kid: jws.kid });
-    cache.set(digest, verified);
-    return { ok: true, token: verified, cached: false, fingerprint };
+    const verified: VerifiedToken = { issuer: issuer.name, claims: jws.payload, exp: claims.exp, kid: jws.kid };
+    const verdict: CachedVerdict = deepFreeze({ ok: true, token: verified, cached: true, fingerprint, compact: flatCopy(token) });
+    cache.set(verdict);
+    return { ok: true, token: verified, cached: false, fingerprint, compact: verdict.compact };
   }
 
   return { verify, clearCache: () => cache.clear() };

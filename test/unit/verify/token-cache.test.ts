@@ -1,10 +1,17 @@
 import t from 'tap';
-import { createHash } from 'node:crypto';
-import { createTokenCache, tokenFingerprint } from '../../../src/verify/token-cache.js';
-import type { VerifiedToken } from '../../../src/verify/types.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { createTokenCache, flatCopy, tokenFingerprint } from '../../../src/verify/token-cache.js';
+import type { CachedVerdict } from '../../../src/verify/token-cache.js';
 import { NOW_MS, NOW_SEC } from '../../support/tokens.js';
 
-const verified = (exp: number): VerifiedToken => ({ issuer: 'a', claims: { sub: 'u', exp }, exp, kid: 'k' });
+/** A verdict for `compact`, its subject naming the token it was made for. */
+const verdict = (compact: string, exp = NOW_SEC + 60): CachedVerdict => ({
+  ok: true,
+  token: { issuer: 'a', claims: { sub: compact, exp }, exp, kid: 'k' },
+  cached: true,
+  fingerprint: tokenFingerprint(compact),
+  compact,
+});
 
 t.test('tokenFingerprint: the first 12 hex chars of SHA-256', async (t) => {
   const expected = createHash('sha256').update('header.payload.sig').digest('hex').slice(0, 12);
@@ -12,24 +19,84 @@ t.test('tokenFingerprint: the first 12 hex chars of SHA-256', async (t) => {
   t.match(tokenFingerprint('x'), /^[0-9a-f]{12}$/);
 });
 
+t.test('flatCopy: the same characters', async (t) => {
+  const header = `Bearer ${'a.b-c_d'.repeat(100)}`;
+  const token = header.slice(7);
+  t.equal(flatCopy(token), token);
+  t.equal(flatCopy(''), '');
+});
+
 t.test('a hit needs the exact token string', async (t) => {
   const cache = createTokenCache({ max: 10, now: () => NOW_MS });
-  cache.set('tok', verified(NOW_SEC + 60));
-  t.same(cache.get('tok'), verified(NOW_SEC + 60), 'same token: hit');
+  const stored = verdict('tok');
+  cache.set(stored);
+  t.equal(cache.get('tok'), stored, 'same token: the stored verdict itself');
+  t.equal(cache.get(`${'to'}k`), stored, 'an equal string built elsewhere: hit');
   t.equal(cache.get('tok2'), undefined, 'another token string: miss');
+  t.equal(cache.get('to'), undefined, 'a prefix: miss');
   cache.clear();
   t.equal(cache.get('tok'), undefined, 'cleared: miss');
+});
+
+t.test('property: no token ever gets another token\'s verdict', async (t) => {
+  // Tokens that differ in one character at every position, and long tokens of one length
+  // (past the engine's string-hash length, strings hash by their length alone: every key
+  // collides, so only the full comparison tells them apart).
+  const base = randomBytes(300).toString('base64url');
+  const alphabet = 'AbZ09-_.';
+  const tokens = new Set<string>([base]);
+  for (let i = 0; i < base.length; i += 1) {
+    for (const c of alphabet) tokens.add(`${base.slice(0, i)}${c}${base.slice(i + 1)}`);
+  }
+  const long = randomBytes(15_000).toString('base64url');
+  for (let i = 0; i < 200; i += 1) tokens.add(`${long.slice(0, i)}${long[i] === 'x' ? 'y' : 'x'}${long.slice(i + 1)}`);
+  const all = [...tokens];
+  const cache = createTokenCache({ max: all.length, now: () => NOW_MS });
+  for (const token of all) cache.set(verdict(flatCopy(token)));
+  let wrong = 0;
+  for (const token of all) {
+    const hit = cache.get(token);
+    if (hit?.compact !== token || hit.token.claims.sub !== token || hit.fingerprint !== tokenFingerprint(token)) wrong += 1;
+  }
+  t.equal(wrong, 0, `${all.length} tokens, each finds its own verdict`);
+  let strays = 0;
+  for (let i = 0; i < 2000; i += 1) {
+    const probe = randomBytes(225).toString('base64url');
+    if (!tokens.has(probe) && cache.get(probe) !== undefined) strays += 1;
+  }
+  t.equal(strays, 0, 'tokens never stored: no verdict');
 });
 
 t.test('entries end at exp on the injected clock; the LRU bound holds', async (t) => {
   const clock = { ms: NOW_MS };
   const cache = createTokenCache({ max: 2, now: () => clock.ms });
-  cache.set('a', verified(NOW_SEC + 10));
-  cache.set('b', verified(NOW_SEC + 100));
-  cache.set('c', verified(NOW_SEC + 100));
+  cache.set(verdict('a', NOW_SEC + 10));
+  cache.set(verdict('b', NOW_SEC + 100));
+  cache.set(verdict('c', NOW_SEC + 100));
   t.equal(cache.get('a'), undefined, 'oldest evicted past max');
   clock.ms = NOW_MS + 100_000;
   t.equal(cache.get('b'), undefined, 'at exp: gone');
-  cache.set('d', verified(NOW_SEC + 100));
+  cache.set(verdict('d', NOW_SEC + 100));
   t.equal(cache.get('d'), undefined, 'already expired: not stored');
+});
+
+t.test('the least recently used entry is evicted, a hit counts as a use', async (t) => {
+  const cache = createTokenCache({ max: 3, now: () => NOW_MS });
+  for (const key of ['a', 'b', 'c']) cache.set(verdict(key));
+  t.ok(cache.get('a'), 'a used again');
+  cache.set(verdict('d'));
+  t.equal(cache.get('b'), undefined, 'b, the least recently used, evicted');
+  t.ok(cache.get('a'));
+  t.ok(cache.get('c'));
+  t.ok(cache.get('d'));
+  cache.set(verdict('c'));
+  cache.set(verdict('e'));
+  t.equal(cache.get('a'), undefined, 'setting a held token again does not grow the cache');
+  t.ok(cache.get('c'));
+});
+
+t.test('size 0 holds nothing', async (t) => {
+  const cache = createTokenCache({ max: 0, now: () => NOW_MS });
+  cache.set(verdict('a'));
+  t.equal(cache.get('a'), undefined);
 });

@@ -210,6 +210,7 @@ for (const row of positive) {
       ok: true,
       cached: false,
       fingerprint: tokenFingerprint(token),
+      compact: token,
       token: { issuer: row.issuer, claims: payload, exp: (payload as { exp: number }).exp, kid: row.kid },
     });
   });
@@ -244,6 +245,9 @@ t.test('cache: hit on the second call, none after clearCache', async (t) => {
   t.equal((await v.verify(token)).ok && 'miss', 'miss', 'first call verifies');
   const second = await v.verify(token);
   t.equal(second.ok && second.cached, true, 'second call is a hit');
+  t.equal(second.fingerprint, tokenFingerprint(token), 'a hit carries the fingerprint of its token');
+  t.equal(second.ok && second.compact, token, 'and the token itself');
+  t.equal(await v.verify(`Bearer ${token}`.slice(7)), second, 'every hit is the one verdict, whatever string spells the token');
   t.throws(() => {
     if (second.ok) (second.token.claims as Record<string, unknown>).sub = 'admin';
   }, TypeError, 'cached claims are frozen');
