@@ -84,7 +84,8 @@ async function main() {
     apacheUnavailable: apache,
     peers: {},
     tokenSet: (name) => (name === 'one' ? { first: tokens.valid[0], file: undefined } : { first: tokens[name][0], file: files[name] }),
-    nodeArgsFor: (id) => (profileIds.has(id) ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, id)] : []),
+    // The sidecar runs with the V8 flag the container image sets (deploy/Dockerfile NODE_OPTIONS).
+    nodeArgsFor: (id) => ['--max-semi-space-size=8', ...(profileIds.has(id) ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, id)] : [])],
   };
 
   const rows = [];
