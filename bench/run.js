@@ -38,6 +38,7 @@ const warmupSeconds = quick ? 1 : 2;
 const connections = Number(env.BENCH_CONNECTIONS ?? 32);
 const only = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined;
 const profileIds = new Set((env.BENCH_PROFILE ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
+const nodeArgs = (env.BENCH_NODE_ARGS ?? '--max-semi-space-size=8').split(' ').filter((s) => s !== '');
 const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 
 /** Apache with the module, installed with apt-get once if missing (as CI installs nginx). */
@@ -84,8 +85,9 @@ async function main() {
     apacheUnavailable: apache,
     peers: {},
     tokenSet: (name) => (name === 'one' ? { first: tokens.valid[0], file: undefined } : { first: tokens[name][0], file: files[name] }),
-    // The sidecar runs with the V8 flag the container image sets (deploy/Dockerfile NODE_OPTIONS).
-    nodeArgsFor: (id) => ['--max-semi-space-size=8', ...(profileIds.has(id) ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, id)] : [])],
+    // The sidecar runs with the V8 flag the container image sets (deploy/Dockerfile NODE_OPTIONS)
+    // unless BENCH_NODE_ARGS names others (what-if runs of GC settings).
+    nodeArgsFor: (id) => [...nodeArgs, ...(profileIds.has(id) ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, id)] : [])],
   };
 
   const rows = [];
