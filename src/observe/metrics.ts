@@ -8,12 +8,14 @@
  *   tokens get their own series, never a label from an unverified token): token-series.ts;
  * - the counters of every request (requests, per token, cache hits and misses) add to tally
  *   slots (tally.ts), handed to prom-client when the registry is collected (a scrape, or the
- *   cluster primary asking a worker), so a request pays no label hashing for them;
+ *   cluster primary asking a worker), so a request pays no label hashing for them; the two
+ *   duration histograms likewise keep their own bucket counts (histogram-tally.ts);
  * - `portcullis_jwks_last_success_timestamp_seconds{issuer}` is the time of the last
  *   successful key fetch (max over cluster workers);
  * - `status_class` is `1xx`..`5xx`, or `error` when there was no upstream status.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { TalliedHistogram } from './histogram-tally.js';
 import { createTally, slotsByTriple } from './tally.js';
 import { checkLimit, createTokenSeries } from './token-series.js';
 import type { TokenResult, TokenSeries } from './token-series.js';
@@ -87,14 +89,14 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       tokenSeries.collect();
     },
   });
-  const authDuration = new Histogram({
+  const authDuration = new TalliedHistogram({
     name: 'portcullis_auth_duration_seconds',
     help: 'Time to reach an authentication and authorisation decision.',
     labelNames: ['decision'] as const,
     buckets: [...AUTH_BUCKETS],
     registers,
   });
-  const upstreamDuration = new Histogram({
+  const upstreamDuration = new TalliedHistogram({
     name: 'portcullis_upstream_duration_seconds',
     help: 'Time until the upstream answered, by route and status class (error: no answer).',
     labelNames: ['route', 'status_class'] as const,
@@ -175,10 +177,10 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     },
     tokenRequest: (token, result) => tokenSeries.count(token, result),
     authDuration(decision, seconds) {
-      authDuration.observe({ decision }, seconds);
+      authDuration.record(decision, '', seconds);
     },
     upstreamDuration(route, status, seconds) {
-      upstreamDuration.observe({ route, status_class: statusClass(status) }, seconds);
+      upstreamDuration.record(route, statusClass(status), seconds);
     },
     jwksRefresh(issuer, result, cause, keys) {
       jwksRefreshes.inc({ issuer, result, cause });
