@@ -25,6 +25,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { firstListItem, joinedHeader } from '../http/header-values.js';
 import { withoutOwnCookies } from '../identity/own-credentials.js';
+import { perIdentity } from '../identity/per-identity.js';
 import type { Identity } from '../identity/types.js';
 import { HOP_BY_HOP, connectionTokens, normalizeHeaderName } from './hop-by-hop.js';
 
@@ -90,23 +91,10 @@ export function identityHeaders(
   return headers;
 }
 
-/**
- * The identity headers towards an upstream (`authorization` carries the token), built once per
- * identity object: a cached verdict hands the same identity to every hit, so the per-character
- * checks and list joins run once per verdict, not per request. Weakly held: a block lives as
- * long as its verdict.
- */
-const identityBlocks = [new WeakMap<Identity, Readonly<Record<string, string>>>(), new WeakMap<Identity, Readonly<Record<string, string>>>()] as const;
-
-export function upstreamIdentityHeaders(identity: Identity, forwardToken: boolean): Readonly<Record<string, string>> {
-  const blocks = identityBlocks[forwardToken ? 1 : 0];
-  let block = blocks.get(identity);
-  if (block === undefined) {
-    block = Object.freeze(identityHeaders(identity, { forwardToken, tokenHeader: 'authorization' }));
-    blocks.set(identity, block);
-  }
-  return block;
-}
+/** The identity headers towards an upstream (`authorization` carries the token), built once per identity. */
+export const upstreamIdentityHeaders = perIdentity((identity, forwardToken): Readonly<Record<string, string>> =>
+  Object.freeze(identityHeaders(identity, { forwardToken, tokenHeader: 'authorization' })),
+);
 
 /** What one config decides about upstream headers, compiled once per config. */
 export interface HeaderPolicy {

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readForwardedRequest } from '../http/forwarded-request.js';
 import { withoutOwnCookies } from '../identity/own-credentials.js';
-import type { Identity } from '../identity/types.js';
+import { perIdentity } from '../identity/per-identity.js';
 import { decide } from '../pipeline/decide.js';
 import { identityHeaders } from '../proxy/upstream-headers.js';
 import { refuseWith, reject, settle } from './settle.js';
@@ -24,21 +24,16 @@ type HeaderBlock = Readonly<Record<string, string>>;
 
 /**
  * The answer header block of an identity (`x-request-id` and `cache-control` left to fill in),
- * built once: a cached verdict's identity is the same object on every hit, so a hit copies
- * the block instead of deriving the identity headers again. Goes with the identity.
+ * built once per identity: a hit copies the block instead of deriving the identity headers again.
  */
-const blocks = new WeakMap<Identity, { plain?: HeaderBlock; withToken?: HeaderBlock }>();
-
-export function answerBlock(identity: Identity, forwardToken: boolean): HeaderBlock {
-  let built = blocks.get(identity);
-  if (built === undefined) blocks.set(identity, (built = {}));
-  return (built[forwardToken ? 'withToken' : 'plain'] ??= {
+export const answerBlock = perIdentity(
+  (identity, forwardToken): HeaderBlock => ({
     'x-request-id': '',
     'content-length': '0',
     ...identityHeaders(identity, { forwardToken, tokenHeader: 'x-auth-request-access-token' }),
     'cache-control': '',
-  });
-}
+  }),
+);
 
 function answerHeaders(granted: Granted, x: Exchange, cookie: string | undefined): Record<string, string> {
   let headers: Record<string, string>;

@@ -24,14 +24,15 @@ const key = rsaKey();
 const stranger = rsaKey({ kid: key.kid });
 jwks.setKeys([key.jwk]);
 
-const file = writeConfig(`issuers:
+const issuers = `issuers:
   - name: idp
     issuer: ${idp.issuer}
     audiences: [api]
   - name: test
     issuer: ${jwks.url}
     audiences: [api]
-`);
+`;
+const file = writeConfig(issuers);
 const alice = idp.users.find((u) => u.username === 'alice')!;
 const aliceToken = (await idp.passwordLogin(alice.username, alice.password)).access_token;
 const now = Math.floor(Date.now() / 1000);
@@ -133,14 +134,7 @@ interface Judged extends Verdict {
   route?: { name: string; auth: string } | null;
 }
 
-const routed = writeConfig(`issuers:
-  - name: idp
-    issuer: ${idp.issuer}
-    audiences: [api]
-  - name: test
-    issuer: ${jwks.url}
-    audiences: [api]
-routes:
+const routed = writeConfig(`${issuers}routes:
   - name: admin
     match: { path: /admin, methods: [GET] }
     require: { roles: [admin] }
