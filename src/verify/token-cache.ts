@@ -12,6 +12,7 @@
  * the token's fingerprint, hashed once when it was verified. The token is never logged.
  */
 import { hash } from 'node:crypto';
+import { ACCESS_TOKEN } from './jws.js';
 import type { VerifiedToken } from './types.js';
 
 /** A verdict as the cache hands it back on every hit: built once, frozen, shared. */
@@ -46,6 +47,14 @@ export function tokenFingerprint(token: string): string {
  */
 export function flatCopy(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
+}
+
+/** Heap of one verdict besides its token string (claims, identity, memos, map entry): measured ~1.2 KB. */
+const VERDICT_BYTES = 1280;
+
+/** The most heap `entries` verdicts can hold: every token as long as an access token may be. */
+export function cacheBoundBytes(entries: number): number {
+  return entries * (ACCESS_TOKEN.maxLength + VERDICT_BYTES);
 }
 
 const NO_CACHE: TokenCache = { get: () => undefined, set: () => undefined, clear: () => undefined };
