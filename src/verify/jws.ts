@@ -57,8 +57,6 @@ export type ParseResult = { readonly ok: true; readonly jws: ParsedJws } | { rea
 
 const KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
-/** Every JSON string, and whether a `:` follows it (a member name). Applied to valid JSON only. */
-const JSON_STRING = /"(?:[^"\\]|\\.)*"(\s*:)?/g;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function fail(detail: string): ParseResult {
@@ -89,14 +87,40 @@ type JsonObjectResult = { readonly ok: true; readonly value: Record<string, unkn
 /** Members of every object in a parsed JSON value (JSON.parse keeps one per distinct name). */
 function memberCount(value: unknown): number {
   if (typeof value !== 'object' || value === null) return 0;
-  const children = Object.values(value);
-  return (Array.isArray(value) ? 0 : children.length) + children.reduce((n: number, child) => n + memberCount(child), 0);
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const child of value) count += memberCount(child);
+    return count;
+  }
+  for (const name of Object.keys(value)) count += 1 + memberCount((value as Record<string, unknown>)[name]);
+  return count;
 }
 
-/** Member names as written: strings followed by `:`. Escaped spellings count as written. */
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+/** The whitespace JSON allows between tokens: space, tab, line feed, carriage return. */
+const isJsonSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/**
+ * Member names as written: strings followed by `:`, escaped spellings counted as written. One
+ * pass over text JSON.parse has accepted (so every string is closed and only JSON whitespace
+ * lies between tokens).
+ */
 function writtenMemberCount(text: string): number {
   let count = 0;
-  for (const match of text.matchAll(JSON_STRING)) if (match[1] !== undefined) count += 1;
+  let i = 0;
+  while (i < text.length) {
+    if (text.charCodeAt(i) !== QUOTE) {
+      i += 1;
+      continue;
+    }
+    i += 1;
+    while (i < text.length && text.charCodeAt(i) !== QUOTE) i += text.charCodeAt(i) === BACKSLASH ? 2 : 1;
+    i += 1;
+    while (isJsonSpace(text.charCodeAt(i))) i += 1;
+    if (text.charCodeAt(i) === COLON) count += 1;
+  }
   return count;
 }
 

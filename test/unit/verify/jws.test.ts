@@ -28,3 +28,24 @@ t.test('every last character after 2 and 3 characters of a group', async (t) => 
     }
   }
 });
+
+t.test('property: a payload is refused for a repeated member name exactly when one object writes a name twice', async (t) => {
+  const header = b64url('{"alg":"RS256"}');
+  const parse = (payload: string) => parseCompact(`${header}.${b64url(payload)}.${b64url('sig')}`);
+  // Names and strings with quotes, backslashes, colons, escapes and non-ASCII; nested objects.
+  const text = fc.string({ unit: fc.constantFrom('a', 'b', '"', '\\', ':', ' ', '{', '\u00e9', '\u2028', '\n') , maxLength: 6 });
+  const value = fc.letrec((tie) => ({
+    node: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(text, tie('node'), { maxKeys: 4 })),
+  })).node;
+  fc.assert(
+    fc.property(fc.dictionary(text, value, { minKeys: 1, maxKeys: 5 }), fc.constantFrom(undefined, 1, '\t', ' \r\n'), (payload, indent) => {
+      const written = JSON.stringify(payload, null, indent);
+      const accepted = parse(written);
+      const [name, member] = Object.entries(payload)[0]!;
+      const repeated = parse(written.replace(/^\{/, `{${JSON.stringify(name)} : ${JSON.stringify(member ?? null)},`));
+      return accepted.ok && !repeated.ok && repeated.detail === 'payload repeats a member name';
+    }),
+    { seed: 20_261_130, numRuns: 500 },
+  );
+  t.pass('500 payloads');
+});
