@@ -103,7 +103,6 @@ export async function prepare(target, load) {
     next: warm === undefined ? 0 : warm.requests + load.connections,
     rounds: [],
     rssSamplesMb: [],
-    /** @type {{ from: number, to: number }[]} */
     timedWindowsUs: [],
     jwksFetches: target.jwksHits === undefined ? undefined : 0,
     // Nothing but this scenario's own load reaches its sidecar, so the counters read now are
