@@ -1,22 +1,18 @@
 /**
- * One timed measurement: a sanity request (the scenario must answer what it claims, or its
- * figures mean nothing), a warm-up, then the timed rounds with every server's CPU ticks read from
- * /proc before and after each, the subject's RSS sampled each second, and the sidecar's token-cache
- * counters and the JWKS fetch count read around the timed part only.
+ * One scenario's measurement, in three steps so that the rounds of every scenario can be
+ * interleaved (bench/run.js): `prepare` (a sanity request — the scenario must answer what it
+ * claims, or its figures mean nothing —, the prefill where asked, the warm-up), `timedRound` (one
+ * timed round with every server's CPU ticks read from /proc before and after it, the subject's
+ * RSS sampled each second and the JWKS fetches counted during it), and `summarise` (the sidecar's
+ * token-cache counters and heap figures read right after the last round, every figure the median
+ * of the rounds).
  */
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { peakRssMb, rssMb, ticksToMicros, treeTicks } from './proc.js';
 import { runLoad } from './load.js';
+import { median } from './stats.js';
 
 const COUNTERS = ['portcullis_verified_token_cache_hits_total', 'portcullis_verified_token_cache_misses_total'];
-
-/** The median of `values` (the mean of the middle two for an even count). */
-export function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? /** @type {number} */ (sorted[mid]) : (/** @type {number} */ (sorted[mid - 1]) + /** @type {number} */ (sorted[mid])) / 2;
-}
 
 /** `sum(prefix)`: the sum of the samples whose line starts with `prefix` in the admin /metrics. */
 async function metricSums(adminUrl) {
@@ -73,64 +69,85 @@ export async function prefill(url, headers, file, expect) {
   await Promise.all(Array.from({ length: 16 }, lane));
 }
 
+/** CLOCK_MONOTONIC in µs, the clock V8 stamps its CPU profile samples with. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * Samples the summed RSS of `processes` into `into` now and each second until the returned
+ * function is called.
+ */
+function sampleRss(processes, into) {
+  const sample = () => into.push(Math.round(processes.reduce((s, p) => s + rssMb(p.pid), 0) * 10) / 10);
+  sample();
+  const timer = setInterval(sample, 1000);
+  return () => clearInterval(timer);
+}
+
 /**
  * `target`: { url, headers, tokenFile?, firstToken?, expect, processes: [{ name, pid, own }],
- * adminUrl?, jwksHits?, prefill? }. `load`: { tool, cpus, seconds, rounds, warmupSeconds, connections,
- * dir }: after the warm-up, `rounds` timed runs of `seconds` each, every figure the median of the
- * rounds (CPU per request is read around each round).
+ * adminUrl?, jwksHits?, prefill? }. `load`: { tool, cpus, seconds, warmupSeconds, connections,
+ * dir }. Checks the target, prefills and warms it up; resolves the state its rounds add to.
  */
-export async function measure(target, load) {
+export async function prepare(target, load) {
   const first = target.firstToken === undefined ? {} : { authorization: `Bearer ${target.firstToken}` };
   await sanity(target.url, { ...target.headers, ...first }, target.expect);
   if (target.prefill && target.tokenFile !== undefined) await prefill(target.url, target.headers, target.tokenFile, target.expect);
   const spec = { tool: load.tool, cpus: load.cpus, url: target.url, connections: load.connections, headers: target.headers, tokenFile: target.tokenFile, dir: load.dir };
-  // The timed run's tokens continue after the warm-up's, so a rotation never replays a token
-  // the warm-up has just cached.
+  // The timed rounds' tokens continue after the warm-up's, and each round after the one before,
+  // so a rotation never replays a token the warm-up or a round has just cached.
   const warm = load.warmupSeconds > 0 ? await runLoad({ ...spec, seconds: load.warmupSeconds }) : undefined;
-  const offset = warm === undefined ? 0 : warm.requests + load.connections;
+  return {
+    target,
+    spec,
+    seconds: load.seconds,
+    next: warm === undefined ? 0 : warm.requests + load.connections,
+    rounds: [],
+    rssSamplesMb: [],
+    timedWindowsUs: [],
+    jwksFetches: target.jwksHits === undefined ? undefined : 0,
+    // Nothing but this scenario's own load reaches its sidecar, so the counters read now are
+    // those before its first timed round.
+    cacheBefore: await cacheCounters(target.adminUrl),
+  };
+}
 
-  const own = target.processes.filter((p) => p.own);
-  const countersBefore = await cacheCounters(target.adminUrl);
-  const jwksBefore = target.jwksHits?.();
-  const rssSamples = [];
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      rssSamples.push(Math.round(own.reduce((s, p) => s + rssMb(p.pid), 0) * 10) / 10);
-      await sleep(1000);
-    }
-  })();
-  const rounds = [];
-  let next = offset;
-  // CLOCK_MONOTONIC in µs, the clock of V8 CPU profiles: a profile is read over this window only.
-  const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
-  const windowStart = monotonicUs();
+/**
+ * One timed round of a prepared scenario. The JWKS server is shared by every sidecar, so its
+ * fetches are counted around this round only.
+ */
+export async function timedRound(m) {
+  const processes = m.target.processes;
+  const jwksBefore = m.target.jwksHits?.();
+  const stopSampling = sampleRss(processes.filter((p) => p.own), m.rssSamplesMb);
+  const from = monotonicUs();
+  const ticksBefore = processes.map((p) => treeTicks(p.pid));
+  let result;
   try {
-    for (let r = 0; r < load.rounds; r += 1) {
-      const ticksBefore = target.processes.map((p) => treeTicks(p.pid));
-      const result = await runLoad({ ...spec, seconds: load.seconds, offset: next });
-      const ticksAfter = target.processes.map((p) => treeTicks(p.pid));
-      next += result.requests + load.connections;
-      const perProcess = target.processes.map((p, i) => {
-        const us = ticksToMicros(/** @type {number} */ (ticksAfter[i]) - /** @type {number} */ (ticksBefore[i]));
-        return { name: p.name, own: p.own, cpuUsPerReq: us / Math.max(1, result.requests), cpuBusy: us / 1e6 / result.seconds };
-      });
-      rounds.push({
-        ...result,
-        perProcess,
-        ownCpuUsPerReq: perProcess.filter((p) => p.own).reduce((s, p) => s + p.cpuUsPerReq, 0),
-        totalCpuUsPerReq: perProcess.reduce((s, p) => s + p.cpuUsPerReq, 0),
-      });
-    }
+    result = await runLoad({ ...m.spec, seconds: m.seconds, offset: m.next });
   } finally {
-    sampling = false;
-    await sampler;
+    stopSampling();
   }
-  const timedWindowUs = { from: windowStart, to: monotonicUs() };
-  const countersAfter = await cacheCounters(target.adminUrl);
-  const memory = await heapFigures(target.adminUrl);
-  const jwksAfter = target.jwksHits?.();
+  const ticksAfter = processes.map((p) => treeTicks(p.pid));
+  m.timedWindowsUs.push({ from, to: monotonicUs() });
+  if (jwksBefore !== undefined) m.jwksFetches += m.target.jwksHits() - jwksBefore;
+  m.next += result.requests + m.spec.connections;
+  const perProcess = processes.map((p, i) => {
+    const us = ticksToMicros(/** @type {number} */ (ticksAfter[i]) - /** @type {number} */ (ticksBefore[i]));
+    return { name: p.name, own: p.own, cpuUsPerReq: us / Math.max(1, result.requests), cpuBusy: us / 1e6 / result.seconds };
+  });
+  m.rounds.push({
+    ...result,
+    perProcess,
+    ownCpuUsPerReq: perProcess.filter((p) => p.own).reduce((s, p) => s + p.cpuUsPerReq, 0),
+    totalCpuUsPerReq: perProcess.reduce((s, p) => s + p.cpuUsPerReq, 0),
+  });
+}
 
+/** The scenario's figures after its last round (call it right after that round). */
+export async function summarise(m) {
+  const { target, rounds } = m;
+  const cacheAfter = await cacheCounters(target.adminUrl);
+  const memory = await heapFigures(target.adminUrl);
   // Each figure is the median of the rounds; the per-round figures stay in the JSON.
   const med = (pick) => median(rounds.map(pick));
   const requests = rounds.reduce((s, r) => s + r.requests, 0);
@@ -158,11 +175,11 @@ export async function measure(target, load) {
       cpuBusy: med((r) => /** @type {{ cpuBusy: number }} */ (r.perProcess[i]).cpuBusy),
     })),
     rounds: rounds.map((r) => ({ requests: r.requests, rps: r.rps, ownCpuUsPerReq: r.ownCpuUsPerReq, totalCpuUsPerReq: r.totalCpuUsPerReq })),
-    peakRssMb: own.reduce((s, p) => s + peakRssMb(p.pid), 0),
-    rssSamplesMb: rssSamples,
-    timedWindowUs,
+    peakRssMb: target.processes.filter((p) => p.own).reduce((s, p) => s + peakRssMb(p.pid), 0),
+    rssSamplesMb: m.rssSamplesMb,
+    timedWindowsUs: m.timedWindowsUs,
     memory,
-    cache: countersBefore && countersAfter ? { hits: countersAfter.hits - countersBefore.hits, misses: countersAfter.misses - countersBefore.misses } : undefined,
-    jwksFetches: jwksBefore === undefined || jwksAfter === undefined ? undefined : jwksAfter - jwksBefore,
+    cache: m.cacheBefore && cacheAfter ? { hits: cacheAfter.hits - m.cacheBefore.hits, misses: cacheAfter.misses - m.cacheBefore.misses } : undefined,
+    jwksFetches: m.jwksFetches,
   };
 }

@@ -24,17 +24,20 @@ function frameKey({ functionName, url, lineNumber }) {
 
 /**
  * The `top` functions by self time: { name, where, origin, selfMs, share }, and each origin's
- * share. `window` ({ from, to }, CLOCK_MONOTONIC µs as V8 stamps its samples) keeps only the
- * samples of the timed load, leaving start-up (module loading, config compiling) out.
+ * share. `windows` ([{ from, to }], CLOCK_MONOTONIC µs as V8 stamps its samples: one per timed
+ * round) keeps only the samples inside one of them, leaving start-up (module loading, config
+ * compiling), the warm-up and the idle time between rounds out.
+ * @param {string} file
+ * @param {readonly { from: number, to: number }[]} [windows]
  */
-export function summariseProfile(file, window = undefined, top = 25) {
+export function summariseProfile(file, windows = undefined, top = 25) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
   const selfUs = new Map();
   let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i += 1) {
     const delta = profile.timeDeltas[i] ?? 0;
     at += delta;
-    if (window !== undefined && (at < window.from || at > window.to)) continue;
+    if (windows !== undefined && !windows.some((w) => at >= w.from && at <= w.to)) continue;
     const id = profile.samples[i];
     selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
   }

@@ -1,14 +1,19 @@
 /**
- * Turns the measured rows into the verdicts and the printed table: each reference ratio is the
- * scenario's CPU per request over its reference's (the `own` subject, or the `total` of every
- * server process), both measured in this run; a target is met when the ratio is at or under it.
- * Scenario 7's target is its peak RSS.
+ * Turns the measured rows into the verdicts and the printed table: each reference ratio pairs
+ * the scenario's CPU per request (the `own` subject, or the `total` of every server process) in
+ * round r with its reference's in the same round r of this run, and is the median of those
+ * per-round ratios; a target is met when the ratio is at or under it. Scenario 7's target is its
+ * peak RSS.
  */
 import { RSS_TARGET_MB } from './scenarios.js';
+import { pairedRatio } from './stats.js';
 
 const fmt = (n, digits = 1) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
 
-/** Adds `comparisons` ({ ref, basis, ratio, target, verdict }) to each measured row. */
+/**
+ * Adds `comparisons` ({ ref, basis, ratio, perRound, target, verdict }) to each measured row:
+ * `perRound` the ratio of each round, `ratio` their median.
+ */
 export function compare(rows) {
   const byId = new Map(rows.map((r) => [r.id, r]));
   for (const row of rows) {
@@ -17,11 +22,12 @@ export function compare(rows) {
     for (const ref of row.refs) {
       const other = byId.get(ref.id)?.result;
       const field = ref.basis === 'own' ? 'ownCpuUsPerReq' : 'totalCpuUsPerReq';
-      const ratio = other === undefined ? undefined : row.result[field] / other[field];
+      const paired = other === undefined ? undefined : pairedRatio(row.result.rounds.map((r) => r[field]), other.rounds.map((r) => r[field]));
+      const ratio = paired?.ratio;
       let verdict = 'info';
       if (ref.target !== undefined) verdict = ratio === undefined ? 'n/a' : ratio <= ref.target ? 'met' : 'missed';
       if (row.result.unexpected > 0) verdict = 'invalid';
-      row.comparisons.push({ ref: ref.id, basis: ref.basis, ratio, target: ref.target, verdict });
+      row.comparisons.push({ ref: ref.id, basis: ref.basis, ratio, perRound: paired?.perRound, target: ref.target, verdict });
     }
     const rssTarget = RSS_TARGET_MB[/** @type {7} */ (row.id)];
     if (rssTarget !== undefined) {
