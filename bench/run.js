@@ -39,7 +39,7 @@ const warmupSeconds = quick ? 1 : 2;
 const connections = Number(env.BENCH_CONNECTIONS ?? 32);
 const only = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined;
 const profileIds = new Set((env.BENCH_PROFILE ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
-const nodeArgs = (env.BENCH_NODE_ARGS ?? '--max-semi-space-size=8').split(' ').filter((s) => s !== '');
+const nodeArgs = (env.BENCH_NODE_ARGS ?? '--max-semi-space-size=8 --max-old-space-size=160').split(' ').filter((s) => s !== '');
 const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 const errorText = (err) => `error: ${/** @type {Error} */ (err).message.split('\n').slice(0, 3).join(' ')}`;
 
