@@ -1,5 +1,6 @@
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { createTokenCache, flatCopy, tokenFingerprint } from '../../../src/verify/token-cache.js';
 import type { CachedVerdict } from '../../../src/verify/token-cache.js';
 import { NOW_MS, NOW_SEC } from '../../support/tokens.js';
@@ -93,6 +94,51 @@ t.test('the least recently used entry is evicted, a hit counts as a use', async 
   cache.set(verdict('e'));
   t.equal(cache.get('a'), undefined, 'setting a held token again does not grow the cache');
   t.ok(cache.get('c'));
+});
+
+t.test('property: the cache behaves as a reference LRU under any mix of hits, misses, stores, expiry and clears', async (t) => {
+  type Op = { kind: 'get' | 'set'; key: number; ttl: number } | { kind: 'tick' | 'clear' };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ kind: fc.constantFrom('get' as const, 'set' as const), key: fc.nat(11), ttl: fc.integer({ min: 1, max: 40 }) }) },
+    { weight: 1, arbitrary: fc.constant({ kind: 'tick' as const }) },
+    { weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) },
+  );
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 6 }), fc.array(op, { maxLength: 300 }), (max, ops) => {
+      const clock = { ms: NOW_MS };
+      const cache = createTokenCache({ max, now: () => clock.ms });
+      /** The model: keys least recently used first, each with its verdict. */
+      let model: { key: string; v: CachedVerdict }[] = [];
+      for (const o of ops) {
+        if (o.kind === 'tick') clock.ms += 5_000;
+        else if (o.kind === 'clear') {
+          cache.clear();
+          model = [];
+        } else {
+          const key = `token-${o.key}`;
+          const at = model.findIndex((e) => e.key === key);
+          const held = at === -1 ? undefined : model.splice(at, 1)[0]!;
+          if (o.kind === 'get') {
+            const live = held !== undefined && held.v.token.exp * 1000 > clock.ms ? held.v : undefined;
+            if (live !== undefined) model.push({ key, v: live });
+            if (cache.get(key) !== live) return false;
+          } else {
+            const v = verdict(key, Math.floor(clock.ms / 1000) + o.ttl);
+            if (model.length >= max) model.shift();
+            model.push({ key, v });
+            cache.set(v);
+          }
+        }
+      }
+      // Every key the model holds is found (and in the same recency order: re-reading them in
+      // that order keeps it), and no other key is.
+      for (const { key, v } of model) if (v.token.exp * 1000 > clock.ms && cache.get(key) !== v) return false;
+      for (let k = 0; k < 12; k += 1) if (!model.some((e) => e.key === `token-${k}`) && cache.get(`token-${k}`) !== undefined) return false;
+      return true;
+    }),
+    { seed: 20_261_130, numRuns: 400 },
+  );
+  t.pass('400 runs of up to 300 operations');
 });
 
 t.test('size 0 holds nothing', async (t) => {
