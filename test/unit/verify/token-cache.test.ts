@@ -97,7 +97,7 @@ t.test('the least recently used entry is evicted, a hit counts as a use', async 
 });
 
 t.test('property: the cache behaves as a reference LRU under any mix of hits, misses, stores, expiry and clears', async (t) => {
-  type Op = { kind: 'get' | 'set'; key: number; ttl: number } | { kind: 'tick' | 'clear' };
+  type Op = { kind: 'get' | 'set'; key: number; ttl: number } | { kind: 'tick' } | { kind: 'clear' };
   const op: fc.Arbitrary<Op> = fc.oneof(
     { weight: 6, arbitrary: fc.record({ kind: fc.constantFrom('get' as const, 'set' as const), key: fc.nat(11), ttl: fc.integer({ min: 1, max: 40 }) }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'tick' as const }) },
