@@ -111,12 +111,19 @@ export async function prepare(target, load) {
   };
 }
 
+/** Unmeasured load before each timed round, in seconds (wrk takes whole seconds). */
+const ROUND_WARMUP_SECONDS = 1;
+
 /**
- * One timed round of a prepared scenario. The JWKS server is shared by every sidecar, so its
- * fetches are counted around this round only.
+ * One timed round of a prepared scenario, after a second of unmeasured load. The JWKS server is
+ * shared by every sidecar, so its fetches are counted around the timed part only.
  */
 export async function timedRound(m) {
   const processes = m.target.processes;
+  // One unmeasured second first: a server idle since its previous round (a minute of other
+  // scenarios) starts with cold caches and a shrunk heap, which showed as high first rounds.
+  const warm = await runLoad({ ...m.spec, seconds: ROUND_WARMUP_SECONDS, offset: m.next });
+  m.next += warm.requests + m.spec.connections;
   const jwksBefore = m.target.jwksHits?.();
   const stopSampling = sampleRss(processes.filter((p) => p.own), m.rssSamplesMb);
   const from = monotonicUs();

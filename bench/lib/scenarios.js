@@ -183,9 +183,23 @@ export const SCENARIOS = [
       };
     },
   },
+  {
+    id: '1d',
+    label: 'minimal Node auth: jose jwtVerify + Map LRU, 50k distinct tokens',
+    refs: [],
+    tokenSet: 'valid',
+    async start(ctx) {
+      const server = await startRefAuth(ctx.cpus, { jwks: { keys: [ctx.key.jwk] }, issuer: ctx.jwks.url, audience: 'api' });
+      const set = ctx.tokenSet('valid');
+      return {
+        target: { url: `${server.url}/_auth/verify`, headers: FORWARDED, tokenFile: set.file, firstToken: set.first, expect: 200, processes: [{ name: 'node-auth', pid: server.pid, own: true }] },
+        stop: () => server.stop(),
+      };
+    },
+  },
   fronted('1c', 'minimal Node proxy: undici Pool.stream, no auth', [], { start: (ctx) => startRefProxy(ctx.cpus, ctx.upstream.url) }),
   forwardAuth('2', 'forward-auth, one token (cache hit)', [own('1b', 1.3), own('9a', 1), own('1', undefined)], { tokens: 'one' }),
-  forwardAuth('3', '50k distinct tokens, cache 5000 (LRU never hits)', [own('2', 2.5)], { tokens: 'valid', cache: 5000 }),
+  forwardAuth('3', '50k distinct tokens, cache 5000 (LRU never hits)', [own('2', 2.5), own('1d', undefined)], { tokens: 'valid', cache: 5000 }),
   proxy('4a', 'proxy, route auth: public', [], '/public/data', false),
   proxy('4b', 'proxy, valid token (cache hit)', [own('1c', 1.2), own('4a', 1.1), own('4d', 0.7), own('9b', 1), own('4c', undefined), own('9c', undefined)], '/app/data', true),
   fronted('4c', 'nginx proxy_pass', [], {
