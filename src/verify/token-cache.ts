@@ -1,8 +1,8 @@
 /**
  * The verified-token cache and token fingerprints.
  *
- * Enforces: an entry is found only by the exact token string (a `Map` keyed by the token
- * itself: the engine's string hash picks the bucket and a full string comparison decides, so
+ * Enforces: an entry is found only by the exact token string (lru-cache's `Map`, keyed by the
+ * token itself: the engine's string hash picks the bucket and a full string comparison decides, so
  * two tokens never share a verdict, and a hit costs no cryptographic hash); a hit counts only
  * while `exp` is still ahead on the injected clock; at most `max` entries, the least recently
  * used evicted first. A cache belongs to one verifier, which belongs to one runtime state: a
@@ -12,6 +12,7 @@
  * the token's fingerprint, hashed once when it was verified. The token is never logged.
  */
 import { hash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { ACCESS_TOKEN } from './jws.js';
 import type { VerifiedToken } from './types.js';
 
@@ -62,43 +63,25 @@ const NO_CACHE: TokenCache = { get: () => undefined, set: () => undefined, clear
 export function createTokenCache(opts: { max: number; now: () => number }): TokenCache {
   if (opts.max < 1) return NO_CACHE;
   const { max, now } = opts;
-  // A Map iterates in insertion order: re-inserting on a hit keeps the least recently used first.
-  const entries = new Map<string, CachedVerdict>();
-  // One iterator for every eviction: every key before its position was evicted or moved to the
-  // end (a Map iterator visits keys added after it was made), so its next key is the oldest,
-  // and it is never done since an eviction needs a full cache. A fresh `keys()` per eviction
-  // would walk over every deleted slot at the front of the table again (3.6 against 0.25 µs).
-  const order = entries.keys();
-  /** The most recently used verdict: a hit on it moves nothing. */
-  let newest: CachedVerdict | undefined;
-
+  // lru-cache without its TTL machinery (expiry is checked here, against the verdict's own
+  // exp): a doubly linked list over preallocated slots, so a hit relinks two indices and never
+  // deletes and re-inserts a Map entry (0.04 against 0.24 µs per hit; a Map used as the list
+  // leaves a deleted slot per hit and per eviction, which V8 must walk over or compact).
+  const entries = new LRUCache<string, CachedVerdict>({ max });
   return {
     get(token) {
       const verdict = entries.get(token);
       if (verdict === undefined) return undefined;
-      if (verdict.token.exp * 1000 <= now()) {
-        entries.delete(token);
-        return undefined;
-      }
-      if (verdict !== newest) {
-        // Re-keyed by the stored flat copy, never by the caller's string.
-        entries.delete(token);
-        entries.set(verdict.compact, verdict);
-        newest = verdict;
-      }
-      return verdict;
+      if (verdict.token.exp * 1000 > now()) return verdict;
+      entries.delete(token);
+      return undefined;
     },
     set(verdict) {
       // Within the clock skew a token can verify after its exp; such a token is not cached.
       if (verdict.token.exp * 1000 - now() < 1) return;
-      entries.delete(verdict.compact);
-      if (entries.size >= max) entries.delete(order.next().value as string);
+      // Keyed by the stored flat copy, never by a caller's string.
       entries.set(verdict.compact, verdict);
-      newest = verdict;
     },
-    clear: () => {
-      entries.clear();
-      newest = undefined;
-    },
+    clear: () => entries.clear(),
   };
 }

@@ -1,5 +1,7 @@
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { createTokenCache, flatCopy, tokenFingerprint } from '../../../src/verify/token-cache.js';
 import type { CachedVerdict } from '../../../src/verify/token-cache.js';
@@ -139,6 +141,31 @@ t.test('property: the cache behaves as a reference LRU under any mix of hits, mi
     { seed: 20_261_130, numRuns: 400 },
   );
   t.pass('400 runs of up to 300 operations');
+});
+
+t.test('a verdict the cache let go of is not kept alive by hits on others', async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const clock = { ms: NOW_MS };
+  const cache = createTokenCache({ max: 10_000, now: () => clock.ms });
+  // A cache far from full, as with a few hundred users: nothing is ever evicted.
+  for (let i = 1; i <= 100; i += 1) cache.set(verdict(`token-${i}`, NOW_SEC + 3600));
+  let gone: CachedVerdict | undefined = verdict('token-0', NOW_SEC + 10);
+  const ref = new WeakRef(gone);
+  cache.set(gone);
+  gone = undefined;
+  // Hits that change the recency order while the verdict is held (a Map used as the list
+  // rebuilds its table again and again, and an old table must not keep what it held).
+  const hits = (): void => {
+    for (let i = 0; i < 100_000; i += 1) cache.get(`token-${1 + (i % 3)}`);
+  };
+  hits();
+  clock.ms += 20_000;
+  t.equal(cache.get('token-0'), undefined, 'expired: deleted');
+  hits();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  t.equal(ref.deref(), undefined, 'collected');
 });
 
 t.test('size 0 holds nothing', async (t) => {
