@@ -12,7 +12,6 @@ import type { Sidecar } from '../runtime/sidecar.js';
 import { VERSION } from '../version.js';
 import cluster from 'node:cluster';
 import { attachWorker, runPrimary, stopSignal, throttleOfPrimary } from '../runtime/cluster.js';
-import { checkHeap } from '../runtime/heap-check.js';
 
 export interface ServeOptions {
   readonly log?: OpLog;
@@ -36,8 +35,6 @@ export async function runServe(file: string, opts: ServeOptions = {}): Promise<n
     return 1;
   }
   const clustered = loaded.config.workers > 1;
-  // Workers run with the primary's flags: one warning per serve.
-  if (cluster.isPrimary) checkHeap(loaded.config.cache.verifiedTokens, log);
   if (clustered && cluster.isPrimary) {
     try {
       return await runPrimary(file, loaded.config, log);
@@ -70,7 +67,6 @@ export async function runServe(file: string, opts: ServeOptions = {}): Promise<n
       }
       try {
         await sidecar.reload(next.config);
-        checkHeap(next.config.cache.verifiedTokens, log);
         sidecar.metrics.configReload('ok');
         sidecar.audit({ event: 'config_reload', decision: 'allowed' });
         log.reloaded({ file });

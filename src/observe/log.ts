@@ -30,8 +30,6 @@ export interface OpLog {
   stopped(): void;
   auditSinkFailed(e: { output: string; code: string }): void;
   pluginError(e: { authenticator: string; code: string }): void;
-  /** The V8 heap limit is below what a full verified-token cache of the longest tokens needs. */
-  heapBelowCache(e: { cacheEntries: number; neededMb: number; heapLimitMb: number }): void;
   /** A plug-in's own line, through its context's `log`. */
   pluginMessage(e: { message: string; fields: Record<string, string | number | boolean> }): void;
   /** A request that failed inside portcullis (answered 500). */
@@ -76,13 +74,6 @@ export function createOpLog(
     auditSinkFailed: ({ output, code }) => emit('error', 'audit sink failed', { output, code }),
     pluginError: ({ authenticator, code }) =>
       emit('error', 'authenticator failed', { authenticator, code }),
-    heapBelowCache: ({ cacheEntries, neededMb, heapLimitMb }) =>
-      emit('warn', 'heap limit below the cache bound', {
-        cache_entries: cacheEntries,
-        needed_mb: neededMb,
-        heap_limit_mb: heapLimitMb,
-        fix: `set NODE_OPTIONS=--max-old-space-size=${neededMb} (or more) or lower cache.verified_tokens`,
-      }),
     pluginMessage: ({ message, fields }) => {
       const safe: Record<string, Field> = {};
       for (const [k, v] of Object.entries(fields)) safe[`plugin_${k}`] = typeof v === 'boolean' ? String(v) : v;

@@ -18,7 +18,6 @@ import { listen } from '../http/listen.js';
 import { formatProblem, loadConfigFile } from '../config/index.js';
 import type { RuntimeConfig } from '../config/types.js';
 import type { OpLog } from '../observe/log.js';
-import { checkHeap } from './heap-check.js';
 import { createRateLimiter, serveThrottle, workerThrottle } from '../login/rate-limit.js';
 import type { Channel, LoginThrottle } from '../login/rate-limit.js';
 
@@ -141,7 +140,6 @@ export async function runPrimary(file: string, config: RuntimeConfig, log: OpLog
         log.reloadFailed({ file, problems: next.problems.map(formatProblem) });
         return;
       }
-      checkHeap(next.config.cache.verifiedTokens, log);
       for (const worker of workers.keys()) worker.process.kill('SIGHUP');
     });
   };

@@ -25,11 +25,6 @@ void t.test('each function emits one line with its fixed message and only its fi
     { desc: 'stopped', call: (l) => l.stopped(), want: { level: 'info', msg: 'stopped' } },
     { desc: 'audit sink failed', call: (l) => l.auditSinkFailed({ output: '/var/log/a.log', code: 'ENOSPC' }), want: { level: 'error', msg: 'audit sink failed', output: '/var/log/a.log', code: 'ENOSPC' } },
     { desc: 'plugin error', call: (l) => l.pluginError({ authenticator: 'api-keys', code: 'ERR_X' }), want: { level: 'error', msg: 'authenticator failed', authenticator: 'api-keys', code: 'ERR_X' } },
-    {
-      desc: 'heap below the cache bound',
-      call: (l) => l.heapBelowCache({ cacheEntries: 50000, neededMb: 500, heapLimitMb: 184 }),
-      want: { level: 'warn', msg: 'heap limit below the cache bound', cache_entries: 50000, needed_mb: 500, heap_limit_mb: 184, fix: 'set NODE_OPTIONS=--max-old-space-size=500 (or more) or lower cache.verified_tokens' },
-    },
     { desc: 'fatal', call: (l) => l.fatal('listen EADDRINUSE 127.0.0.1:8080'), want: { level: 'error', msg: 'fatal', detail: 'listen EADDRINUSE 127.0.0.1:8080' } },
   ];
   for (const row of rows) {

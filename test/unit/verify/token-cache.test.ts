@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
-import { createTokenCache, flatCopy, tokenFingerprint } from '../../../src/verify/token-cache.js';
+import { createTokenCache, flatCopy, tokenFingerprint, verdictBytes } from '../../../src/verify/token-cache.js';
 import type { CachedVerdict } from '../../../src/verify/token-cache.js';
 import { NOW_MS, NOW_SEC } from '../../support/tokens.js';
 
@@ -166,6 +166,22 @@ t.test('a verdict the cache let go of is not kept alive by hits on others', asyn
   await new Promise((resolve) => setImmediate(resolve));
   gc();
   t.equal(ref.deref(), undefined, 'collected');
+});
+
+t.test('the byte budget bounds a cache of long tokens; short ones fill it by count', async (t) => {
+  const long = (i: number): string => `${i}.`.padEnd(8192, 'x');
+  const one = verdictBytes(verdict(long(0)));
+  t.equal(one, 3 * 8192 + 1280, 'the estimate: three times the token plus the objects');
+  const cache = createTokenCache({ max: 100, now: () => NOW_MS, maxBytes: 10 * one });
+  for (let i = 0; i < 20; i += 1) cache.set(verdict(long(i)));
+  const held = Array.from({ length: 20 }, (_, i) => cache.get(long(i)) !== undefined);
+  t.same(held, [...Array<boolean>(10).fill(false), ...Array<boolean>(10).fill(true)], 'the 10 most recent fit the budget');
+  const short = createTokenCache({ max: 100, now: () => NOW_MS, maxBytes: 10 * one });
+  for (let i = 0; i < 150; i += 1) short.set(verdict(`short-${i}`));
+  t.equal(Array.from({ length: 150 }, (_, i) => short.get(`short-${i}`)).filter((v) => v !== undefined).length, 100, 'short tokens: max entries');
+  const byDefault = createTokenCache({ max: 100, now: () => NOW_MS });
+  byDefault.set(verdict(long(1)));
+  t.ok(byDefault.get(long(1)), 'the default budget (half the heap limit) holds long tokens');
 });
 
 t.test('size 0 holds nothing', async (t) => {
