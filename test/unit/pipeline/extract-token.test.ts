@@ -1,4 +1,5 @@
 import t from 'tap';
+import fc from 'fast-check';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RuntimeConfig } from '../../../src/config/types.js';
 import { extractToken, type Extracted } from '../../../src/pipeline/extract-token.js';
@@ -22,6 +23,7 @@ const rows: readonly Row[] = [
   ['Bearer token accepted', { authorization: `Bearer ${JWT}` }, '', DEFAULTS, bearer(JWT)],
   ['scheme lower-case accepted', { authorization: `bearer ${JWT}` }, '', DEFAULTS, bearer(JWT)],
   ['scheme upper-case accepted', { authorization: `BEARER ${JWT}` }, '', DEFAULTS, bearer(JWT)],
+  ['scheme in mixed case accepted', { authorization: `bEaReR ${JWT}` }, '', DEFAULTS, bearer(JWT)],
   ['several spaces accepted', { authorization: `Bearer   ${JWT}` }, '', DEFAULTS, bearer(JWT)],
   ['b64token characters and padding accepted', { authorization: 'Bearer aZ09-._~+/==' }, '', DEFAULTS, bearer('aZ09-._~+/==')],
   ['empty header is bad_scheme', { authorization: '' }, '', DEFAULTS, BAD],
@@ -68,4 +70,20 @@ t.test('extractToken table', async (t) => {
   for (const [description, headers, rawQuery, tokens, expected] of rows) {
     t.same(extractToken(headers, rawQuery, tokens), expected, description);
   }
+});
+
+t.test('property: the header is read exactly as RFC 6750 with a case-insensitive scheme', async (t) => {
+  // The definition, with the `i` flag; characters that case-fold to ASCII letters under Unicode
+  // rules (long s, Kelvin sign, dotted and dotless i) must not be taken for them.
+  const reference = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+  const unit = fc.constantFrom(...'BbEeAaRrKkSsIi09-._~+/= ,;"\t', '\u017f', '\u212a', '\u0130', '\u0131');
+  const header = fc.oneof(fc.string({ unit, maxLength: 24 }), fc.tuple(fc.constantFrom('Bearer', 'bearer', 'BEARER', 'Be\u017farer', 'Bear\u212aer', 'bEaRe', 'Bearerr'), fc.string({ unit, maxLength: 16 })).map(([s, rest]) => `${s}${rest}`));
+  fc.assert(
+    fc.property(header, (authorization) => {
+      const match = reference.exec(authorization)?.[1];
+      return JSON.stringify(extractToken({ authorization }, '', DEFAULTS)) === JSON.stringify(match === undefined ? BAD : bearer(match));
+    }),
+    { seed: 20_261_130, numRuns: 3000 },
+  );
+  t.pass('3000 headers');
 });
