@@ -21,6 +21,7 @@ import { SignJWT, createLocalJWKSet, jwtVerify } from 'jose';
 import { createKeyStore, createVerifier } from '../dist/verify/index.js';
 import { checkClaims } from '../dist/verify/claims.js';
 import { parseCompact } from '../dist/verify/jws.js';
+import { median } from './lib/stats.js';
 import { createKey, startJwks } from './lib/tokens.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -107,11 +108,6 @@ async function timed(fn, width, ms) {
   const cpu = process.cpuUsage(cpu0);
   return { opsPerSec: ops / seconds, cpuMicrosPerOp: (cpu.user + cpu.system) / ops };
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
 
 const results = {};
 for (const mode of [

@@ -2,12 +2,12 @@
  * The verified-token cache and token fingerprints.
  *
  * Enforces: an entry is found only by the exact token string (lru-cache's `Map`, keyed by the
- * token itself: the engine's string hash picks the bucket and a full string comparison decides, so
- * two tokens never share a verdict, and a hit costs no cryptographic hash); a hit counts only
+ * token itself: the engine's string hash picks the bucket and a full string comparison decides,
+ * so two tokens never share a verdict, and a hit costs no cryptographic hash); a hit counts only
  * while `exp` is still ahead on the injected clock; at most `max` entries and at most a byte
  * budget of them (so the cache cannot fill the heap whatever the tokens' lengths), the least
- * recently used evicted first. A cache belongs to one verifier, which belongs to one runtime state: a
- * reload builds a new, empty one, so a verdict is never reused under other requirements
+ * recently used evicted first. A cache belongs to one verifier, which belongs to one runtime
+ * state: a reload builds a new, empty one, so a verdict is never reused under other requirements
  * (issuer, audiences, algorithms, clock skew). The key is a flat copy of the token, never a
  * slice of a request header (a slice would keep the whole header alive); the verdict carries
  * the token's fingerprint, hashed once when it was verified. The token is never logged.
